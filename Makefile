@@ -1,0 +1,48 @@
+# The two commands: `make demo` and `make test`. Everything else is for development.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Never let uv download an interpreter: the python3 on PATH (>= 3.11) is the one we use.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install demo test lint format dashboard docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## build .venv from uv.lock (installs uv with pip when missing)
+
+$(STAMP): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+demo: install ## run the whole pipeline on the bundled French demo world
+	$(BIN)/listening demo
+
+test: install ## run the test suite
+	$(BIN)/pytest
+
+lint: install ## ruff (with the Airflow AIR rules on dags/)
+	$(BIN)/ruff check src tests bench dashboards dags
+	$(BIN)/ruff check --select AIR dags
+	$(BIN)/ruff format --check src tests bench dashboards dags
+
+format: install ## reformat the code with ruff
+	$(BIN)/ruff format src tests bench dashboards dags
+	$(BIN)/ruff check --fix src tests bench dashboards dags
+
+dashboard: install ## start the dashboards on http://127.0.0.1:8501 (demo store by default)
+	$(BIN)/listening dashboard $(if $(LISTENING_DB)$(LISTENING_CONFIG),,--db data/demo/listening.duckdb)
+
+clean: ## remove the venv and generated data
+	rm -rf $(VENV) data .pytest_cache .ruff_cache
+
+docs: install ## regenerate the README's SQL reference from the store's COMMENT ON text
+	$(BIN)/python tests/test_docs.py --write

@@ -1,0 +1,109 @@
+"""Analyze: match brands, score French sentiment and tag aspects for documents not yet analysed.
+
+A document is analysed again only when its text changed, when the brand queries changed
+(``queries_fingerprint``), or on ``--rescore`` when an older scorer version scored it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from listening.config import Config
+from listening.models import stable_id
+
+BATCH = 2000
+
+
+@dataclass
+class AnalyzeStats:
+    n_documents: int = 0
+    n_mentions: int = 0
+    n_unscored: int = 0
+
+
+def queries_fingerprint(config: Config) -> str:
+    parts = []
+    for b in sorted(config.brands, key=lambda b: b.name):
+        aspects = json.dumps({k: list(v) for k, v in sorted(b.aspects.items())})
+        parts.append(f"{b.name}\x1e{b.query}\x1e{aspects}")
+    return stable_id("queries", *parts)
+
+
+def analyze(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    now: datetime,
+    *,
+    rescore: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> AnalyzeStats:
+    from listening.aspects import tag_aspects
+    from listening.matching import TextIndex, parse_query
+    from listening.sentiment import SENTIMENT_VERSION, get_scorer
+
+    fingerprint = queries_fingerprint(config)
+    queries = [(b, parse_query(b.query)) for b in config.brands]
+    scorer = get_scorer()
+    where = "a.document_id is null or a.queries_fingerprint <> $fp"
+    if rescore:
+        where += " or a.sentiment_version is distinct from $version"
+    todo = con.execute(
+        f"select d.document_id, d.kind, d.title, d.text, d.lang from raw.documents d "
+        f"left join raw.document_analysis a using (document_id) where {where} "
+        f"order by d.document_id",
+        {"fp": fingerprint, "version": SENTIMENT_VERSION} if rescore else {"fp": fingerprint},
+    ).fetchall()
+    stats = AnalyzeStats(n_documents=len(todo))
+    con.execute("begin transaction")
+    try:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            rows = []
+            for document_id, kind, title, text, lang in batch:
+                # A comment's title repeats its post's ("Re: …", "Par : …"): match its text.
+                haystack = text if kind == "comment" or not title else f"{title}\n{text}"
+                index = TextIndex(haystack)
+                result = None
+                for brand, query in queries:
+                    match = query.match(index)
+                    if not match.matched:
+                        continue
+                    if result is None:
+                        result = scorer.score(haystack, lang)
+                    extra = {k: list(v) for k, v in brand.aspects.items()} or None
+                    aspects = tag_aspects(haystack, extra, scorer) if result.label else {}
+                    if result.label is None:
+                        stats.n_unscored += 1
+                    rows.append((
+                        stable_id("mention", document_id, brand.name), document_id, brand.name,
+                        match.terms, result.compound, result.label,
+                        json.dumps(result.explanation, ensure_ascii=False), result.version,
+                        sorted(aspects), json.dumps(aspects, ensure_ascii=False), now,
+                    ))
+            ids = [r[0] for r in batch]
+            con.execute("delete from raw.mentions where document_id in (select unnest(?))", [ids])
+            if rows:
+                con.executemany(
+                    "insert into raw.mentions (mention_id, document_id, brand, matched_terms, "
+                    "sentiment, sentiment_label, sentiment_explanation, sentiment_version, "
+                    "aspects, aspect_sentiment, analyzed_at) values "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            con.executemany(
+                "insert or replace into raw.document_analysis values (?, ?, ?, ?)",
+                [(i, fingerprint, SENTIMENT_VERSION, now) for i in ids],
+            )
+            stats.n_mentions += len(rows)
+            if on_progress:
+                on_progress(min(start + BATCH, len(todo)), len(todo))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return stats

@@ -1,0 +1,359 @@
+"""The ``listening`` command: a thin shell over the library (nothing imports this module)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from listening import __version__
+from listening.errors import ListeningError
+
+EXAMPLES = {
+    "init": "listening init                       # create the store and register sources",
+    "collect": "listening collect                    # fetch due sources into the store",
+    "analyze": "listening analyze --rescore          # re-score what an older scorer scored",
+    "build": "listening build                      # rebuild the marts and publish the snapshot",
+    "run": "listening run                        # collect, then analyze, then build",
+    "sentiment": 'echo "Je ne le recommande pas du tout" | listening sentiment',
+    "sql": 'listening sql "select brand, count(*) from mentions group by 1" --csv',
+    "sources": "listening sources --enable 'Blog de Greg'   # re-enable a disabled source",
+    "match": 'listening match \'"Acme" NOT "Acme Anvil"\' "J\'adore Acme"',
+    "demo": "listening demo                       # the whole pipeline on a French demo world",
+    "dashboard": "listening dashboard                  # open http://127.0.0.1:8501",
+}
+
+
+class Output:
+    """Progress on a terminal (one rewritten line on stderr), silence in logs."""
+
+    def __init__(self, quiet: bool = False):
+        self.tty = sys.stderr.isatty() and not quiet
+        self.quiet = quiet
+        self._dirty = False
+
+    def progress(self, message: str) -> None:
+        if self.tty:
+            width = 100
+            sys.stderr.write("\r" + message[:width].ljust(width))
+            sys.stderr.flush()
+            self._dirty = True
+
+    def say(self, message: str) -> None:
+        """A line for the user (stderr): waits, warnings, notes."""
+        self._clear()
+        if not self.quiet:
+            print(message, file=sys.stderr)
+
+    def result(self, message: str) -> None:
+        self._clear()
+        print(message)
+
+    def _clear(self) -> None:
+        if self._dirty:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+            self._dirty = False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="listening",
+        description="Social listening and reputation monitoring for French-speaking brands.",
+        epilog="Run `listening COMMAND --help` for a command's options and an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"listening {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="config file (default: $LISTENING_CONFIG, else "
+                        "./listening.toml)")
+    common.add_argument("--db", help="DuckDB store (default: $LISTENING_DB, else "
+                        "settings.store)")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, help=help_, description=help_, parents=[common],
+            epilog=f"example:\n  {EXAMPLES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=globals()[f"cmd_{name}"])
+        return p
+
+    add("init", "Validate the config, create or migrate the store, register the sources.")
+    add("collect", "Fetch the due feeds, comment threads and pages; load them into the store.")
+    p = add("analyze", "Match brands, score French sentiment and tag aspects of new documents.")
+    p.add_argument("--rescore", action="store_true",
+                   help="also re-score mentions scored by an older sentiment version")
+    add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
+    p = add("run", "Collect, then analyze, then build.")
+    p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")
+    add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
+    p = add("sql", "Run a read-only SQL query on the published snapshot and print the result.")
+    p.add_argument("query", help="SQL text, e.g. \"select * from mentions limit 5\"")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="print CSV")
+    fmt.add_argument("--json", action="store_true", help="print one JSON object per row")
+    p = add("sources", "List the sources with their health (state, last error, next fetch).")
+    p.add_argument("--enable", metavar="NAME", help="re-enable a disabled source")
+    p = add("match", "Show whether and where a brand query matches a text.")
+    p.add_argument("query", help="brand query, e.g. '\"Acme\" OR \"Acme Corp\"'")
+    p.add_argument("text", help="text to test")
+    p = add("demo", "Generate the French demo world, serve it on 127.0.0.1 and run the pipeline.")
+    p.add_argument("--dir", default="data/demo", help="where the demo config and store go "
+                   "(default: data/demo)")
+    p.add_argument("--seed", type=int, default=None, help="world seed (default: fixed)")
+    p.add_argument("--until", type=date.fromisoformat, default=None,
+                   help="last day of the world (YYYY-MM-DD; default: fixed)")
+    p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
+    p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(quiet=getattr(args, "quiet", False))
+    try:
+        return args.func(args, out) or 0
+    except ListeningError as exc:
+        out._clear()
+        print(f"listening: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        out._clear()
+        print("listening: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _config(args):
+    from listening.config import config_path, load_config
+
+    return load_config(config_path(args.config))
+
+
+def _db(args, config=None) -> Path:
+    from listening.store import store_path
+
+    return store_path(args.db, config.store_path if config else None)
+
+
+def _reader_db(args) -> Path:
+    """For read-only commands a config is optional when --db or LISTENING_DB names the store."""
+    if args.db or os.environ.get("LISTENING_DB"):
+        return _db(args)
+    return _db(args, _config(args))
+
+
+def _print_table(out: Output, columns: list[str], rows: list[tuple], max_width: int = 60) -> None:
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.3f}"
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        s = " ".join(str(v).split())
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    cells = [[cell(v) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    out.result(line.rstrip())
+    out.result("  ".join("-" * w for w in widths))
+    for r in cells:
+        out.result("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    out.result(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def cmd_init(args, out: Output) -> int:
+    from listening import pipeline
+
+    config = _config(args)
+    db = _db(args, config)
+    applied = pipeline.init(config, db, out.say)
+    if applied:
+        out.result(f"store {db}: applied {', '.join(applied)}")
+    else:
+        out.result(f"store {db}: up to date")
+    out.result(f"{len(config.brands)} brands, {len(config.sources)} sources in {config.path}")
+    return 0
+
+
+def cmd_collect(args, out: Output) -> int:
+    from listening import pipeline
+
+    config = _config(args)
+    stats = pipeline.collect(
+        config, _db(args, config), say=out.say,
+        on_progress=lambda name, done, total: out.progress(f"collect {done}/{total}: {name}"),
+    )
+    _report_collect(out, stats)
+    return 0
+
+
+def _report_collect(out: Output, stats) -> None:
+    load = stats.load
+    out.result(
+        f"collect: {stats.n_units} sources due, {stats.n_fetches} fetches "
+        f"({stats.n_not_modified} unchanged), {load.n_documents_new} new documents, "
+        f"{load.n_documents_updated} updated, {load.n_duplicates_linked} near-duplicates linked"
+    )
+    for e in stats.errors:
+        out.say(f"  warning: {e}")
+
+
+def cmd_analyze(args, out: Output) -> int:
+    from listening import pipeline
+
+    config = _config(args)
+    stats = pipeline.analyze_stage(
+        config, _db(args, config), rescore=args.rescore, say=out.say,
+        on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
+    )
+    out.result(f"analyze: {stats.n_documents} documents, {stats.n_mentions} mentions "
+               f"({stats.n_unscored} not French: not scored)")
+    return 0
+
+
+def cmd_build(args, out: Output) -> int:
+    from listening import pipeline
+
+    config = _config(args)
+    stats = pipeline.build_stage(config, _db(args, config), say=out.say,
+                                 on_progress=lambda n: out.progress(f"build {n}"))
+    out.result(f"build: {len(stats.relations)} relations rebuilt; snapshot published")
+    return 0
+
+
+def cmd_run(args, out: Output) -> int:
+    for step in (cmd_collect, cmd_analyze, cmd_build):
+        step(args, out)
+    return 0
+
+
+def cmd_sentiment(args, out: Output) -> int:
+    from listening.lang import detect_language
+    from listening.sentiment import get_scorer
+
+    scorer = get_scorer()
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        lang = detect_language(text)
+        r = scorer.score(text, lang or "fr")
+        print(json.dumps({
+            "text": text, "lang": lang, "compound": r.compound,
+            "label": r.label or "non évalué", "explanation": r.explanation,
+            "version": r.version,
+        }, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_sql(args, out: Output) -> int:
+    import duckdb
+
+    from listening.store import open_reader
+
+    con = open_reader(_reader_db(args))
+    try:
+        cur = con.execute(args.query)
+    except duckdb.Error as exc:
+        msg = str(exc).strip().splitlines()[0]
+        if "read-only" in msg.lower():
+            msg += " (listening sql reads the published snapshot; it never writes)"
+        raise ListeningError(f"SQL error: {msg}") from None
+    if cur.description is None:
+        return 0
+    columns = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+    elif args.json:
+        for r in rows:
+            print(json.dumps(dict(zip(columns, r, strict=True)), default=str, ensure_ascii=False))
+    else:
+        _print_table(out, columns, rows)
+    return 0
+
+
+def cmd_sources(args, out: Output) -> int:
+    if args.enable:
+        from listening import pipeline
+
+        config = _config(args)
+        pipeline.enable_source(config, _db(args, config), args.enable, say=out.say)
+        out.result(f"source {args.enable!r} re-enabled; it will be fetched on the next collect")
+        return 0
+    from listening.store import open_reader
+
+    con = open_reader(_reader_db(args))
+    cur = con.execute(
+        "select name, kind, state, last_status, last_fetch_at, next_fetch_at, "
+        "consecutive_failures as failures, n_documents as docs, last_error "
+        "from source_health order by name"
+    )
+    rows = cur.fetchall()
+    if not rows:
+        out.result("no source yet: add [[sources]] to listening.toml, then `listening init`")
+        return 0
+    _print_table(out, [d[0] for d in cur.description], rows, max_width=70)
+    return 0
+
+
+def cmd_match(args, out: Output) -> int:
+    from listening.matching import explain
+
+    out.result(explain(args.query, args.text))
+    return 0
+
+
+def cmd_demo(args, out: Output) -> int:
+    from listening.demo.run import run_demo
+
+    run_demo(Path(args.dir), seed=args.seed, until=args.until, out=out)
+    return 0
+
+
+def cmd_dashboard(args, out: Output) -> int:
+    import subprocess
+
+    db = _reader_db(args)
+    app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    if not app.exists():
+        raise ListeningError(f"dashboard app not found at {app}: run from a checkout")
+    env = {**os.environ, "LISTENING_DB": str(db.resolve())}
+    out.say(f"dashboard on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(args.port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=env)
+
+
+def help_text() -> str:
+    """The CLI reference as in the README (tests compare them)."""
+    parser = build_parser()
+    lines = []
+    for action in parser._subparsers._group_actions:  # argparse keeps subcommands here
+        for name, sp in action.choices.items():
+            lines.append(f"{name}: {textwrap.shorten(sp.description, 100)}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

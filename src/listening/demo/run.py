@@ -1,0 +1,78 @@
+"""`listening demo`: serve the demo world on 127.0.0.1 and run the pipeline on it.
+
+The demo store is rebuilt from scratch each time: the world's URLs carry the server's port,
+which changes from run to run, and a demo should give the same story every time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from listening import pipeline, store
+from listening.build import summarize
+from listening.config import load_config
+from listening.demo.server import serve
+from listening.demo.world import DEFAULT_END, DEFAULT_SEED, build_world
+
+
+def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None, out) -> Path:
+    """Generate, serve, collect, analyze, build; print a per-brand summary. Returns the store."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "listening.duckdb"
+    _reset(db)
+    started = time.monotonic()
+    with serve() as server:
+        world = build_world(server.base_url, seed=seed or DEFAULT_SEED, end=until or DEFAULT_END)
+        server.files = world.files
+        config_file = folder / "listening.toml"
+        config_file.write_text(world.config_toml(store=db.name), "utf-8")
+        config = load_config(config_file)
+        out.say(f"demo world: {len(world.sources)} sources, {len(world.files)} files served on "
+                f"{server.base_url} (seed {seed or DEFAULT_SEED})")
+        pipeline.init(config, db)
+        stats = pipeline.collect(
+            config, db,
+            on_progress=lambda name, done, total: out.progress(
+                f"collect {done}/{total}: {name}"),
+        )
+        out.result(f"collect: {stats.load.n_documents_new} documents from "
+                   f"{stats.n_fetches} fetches over {stats.n_units} sources")
+        for e in stats.errors:
+            out.say(f"  warning: {e}")
+    a = pipeline.analyze_stage(
+        config, db,
+        on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
+    )
+    out.result(f"analyze: {a.n_mentions} mentions ({a.n_unscored} not French, not scored)")
+    b = pipeline.build_stage(config, db, on_progress=lambda n: out.progress(f"build {n}"))
+    out.result(f"build: {len(b.relations)} relations; snapshot published")
+    _print_summary(db, out)
+    out.result(
+        f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
+        f"  make dashboard                       # the dashboards on http://127.0.0.1:8501\n"
+        f"  listening sql --db {db} \"select * from mentions limit 5\""
+    )
+    return db
+
+
+def _reset(db: Path) -> None:
+    for p in (db, store.snapshot_path(db), db.with_name(db.name + ".wal")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(store.staging_dir(db), ignore_errors=True)
+
+
+def _print_summary(db: Path, out) -> None:
+    con = store.open_reader(db)
+    try:
+        last = con.execute("select max(published_at)::date from mentions").fetchone()[0]
+        rows = summarize(con, last or datetime.now(UTC).date())
+    finally:
+        con.close()
+    out.result("")
+    out.result(f"{'marque':<22} {'mentions':>8} {'voix':>6} {'sentiment net':>13}  tendance 90 j")
+    for r in rows:
+        net = "—" if r.net_sentiment is None else f"{r.net_sentiment:+.2f}"
+        out.result(f"{r.brand:<22} {r.n_mentions:>8} {r.n_voices:>6} {net:>13}  {r.trend}")

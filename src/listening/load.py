@@ -1,0 +1,311 @@
+"""The store side of collection: sync configured sources, plan due fetches, load staging files.
+
+Everything here runs inside the single writer (see ``listening.store.open_writer``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from listening.collect import FeedState, Unit, source_id
+from listening.config import Config
+
+_STATE_COLUMNS = [
+    f.name for f in fields(FeedState) if f.name not in ("source_id", "kind", "is_due")
+]
+
+# Texts shorter than this are too generic ("Merci !", "Top") to call near-duplicates.
+NEAR_DUP_MIN_CHARS = 280
+# A 64-bit simhash differing in at most 3 bits: the usual threshold for near-duplicate web
+# pages (Manku, Jain & Das Sarma, "Detecting near-duplicates for web crawling", WWW 2007).
+NEAR_DUP_MAX_BITS = 3
+
+
+def sync_sources(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> None:
+    """Make ``raw.sources`` hold every configured source; a changed URL restarts its state."""
+    for src in config.sources:
+        sid = source_id(src)
+        row = con.execute(
+            "select configured_url from raw.sources where source_id = ?", [sid]
+        ).fetchone()
+        if row is None:
+            con.execute(
+                "insert into raw.sources (source_id, name, url, configured_url, kind, channel, "
+                "is_configured, state, created_at, updated_at) values "
+                "(?, ?, ?, ?, ?, ?, true, 'active', ?, ?)",
+                [sid, src.name, src.url, src.url, src.kind, src.channel, now, now],
+            )
+        elif row[0] != src.url:
+            con.execute(
+                "update raw.sources set url = ?, configured_url = ?, etag = null, "
+                "last_modified = null, pending_redirect = null, redirect_count = 0, "
+                "consecutive_failures = 0, state = 'active', disabled_reason = null, "
+                "next_fetch_at = null, feed_url = null, kind = ?, channel = ?, updated_at = ? "
+                "where source_id = ?",
+                [src.url, src.url, src.kind, src.channel, now, sid],
+            )
+        else:
+            con.execute(
+                "update raw.sources set kind = ?, channel = ? where source_id = ?",
+                [src.kind, src.channel, sid],
+            )
+
+
+def plan(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[Unit]:
+    """The units with something due now (a source disabled in the config is skipped)."""
+    quiet = config.settings.thread_quiet_days
+    cols = ", ".join(["source_id", "kind", *_STATE_COLUMNS])
+    units = []
+    for src in config.sources:
+        if not src.enabled:
+            continue
+        sid = source_id(src)
+        main_row = con.execute(f"select {cols} from raw.sources where source_id = ?", [sid])
+        main = _feed_state(main_row.fetchone(), main_row.description, now, quiet_days=None)
+        rel = con.execute(
+            f"select {cols} from raw.sources where parent_source_id = ? order by url", [sid]
+        )
+        desc = rel.description
+        children = [_feed_state(r, desc, now, quiet_days=quiet) for r in rel.fetchall()]
+        unit = Unit({"name": src.name, "url": src.url, "kind": src.kind,
+                     "channel": src.channel}, main, children)
+        if unit.is_due:
+            units.append(unit)
+    return units
+
+
+def _feed_state(row, description, now: datetime, quiet_days: int | None) -> FeedState:
+    d = {c[0]: v for c, v in zip(description, row, strict=True)}
+    for k, v in d.items():
+        if isinstance(v, datetime):
+            d[k] = v.isoformat()
+    fs = FeedState(**d)
+    nxt = datetime.fromisoformat(fs.next_fetch_at) if fs.next_fetch_at else None
+    fs.is_due = fs.state != "disabled" and (nxt is None or nxt <= now)
+    if quiet_days is not None and fs.last_new_document_at:
+        # A thread quiet for long stops being polled; a new comment count on its post
+        # (slash:comments / thr:total) wakes it up again (see collect._discover_children).
+        age = now - datetime.fromisoformat(fs.last_new_document_at)
+        if age.days >= quiet_days:
+            fs.is_due = False
+    return fs
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadStats:
+    n_units: int = 0
+    n_documents_new: int = 0
+    n_documents_updated: int = 0
+    n_duplicates_linked: int = 0
+
+
+def pending_units(staging: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
+    """Complete, not yet loaded units (``*.state.json``), oldest run first."""
+    if not staging.is_dir():
+        return []
+    loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
+    out = []
+    for path in sorted(staging.glob("*/*.state.json")):
+        key = f"{path.parent.name}/{path.name}"
+        if key not in loaded:
+            out.append(path)
+    return out
+
+
+_DOC_COLUMNS = {
+    "document_id": "varchar", "kind": "varchar", "url": "varchar", "thread_url": "varchar",
+    "parent_id": "varchar", "source": "varchar", "author": "varchar",
+    "published_at": "timestamptz", "collected_at": "timestamptz", "title": "varchar",
+    "text": "varchar", "lang": "varchar", "is_date_estimated": "boolean", "guid": "varchar",
+    "content_hash": "varchar",
+}
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) -> LoadStats:
+    """Move every complete staged unit into the store in ONE transaction (upsert).
+
+    Re-loading is impossible (``raw.staged_files`` records each file in the same transaction),
+    and loading the same document twice updates it in place, so nothing is ever duplicated.
+    """
+    units = pending_units(staging, con)
+    stats = LoadStats(n_units=len(units))
+    if not units:
+        _cleanup(staging, con)
+        return stats
+    con.execute("begin transaction")
+    try:
+        ddl = ", ".join(f"{c} {t}" for c, t in _DOC_COLUMNS.items())
+        con.execute(f"create or replace temp table incoming ({ddl}, run_id varchar, seq bigint)")
+        for seq, state_path in enumerate(units):
+            docs_path = state_path.with_name(state_path.name.replace(".state.json",
+                                                                      ".documents.jsonl"))
+            if docs_path.exists() and docs_path.stat().st_size:
+                cols = ", ".join(f"'{c}': '{t}'" for c, t in _DOC_COLUMNS.items())
+                con.execute(
+                    f"insert into incoming select *, ? as run_id, ? as seq from read_json(?, "
+                    f"format = 'newline_delimited', columns = {{{cols}}})",
+                    [state_path.parent.name, seq, str(docs_path)],
+                )
+        stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
+        for state_path in units:
+            state = json.loads(state_path.read_text("utf-8"))
+            _apply_state(con, state, now)
+            con.execute(
+                "insert into raw.staged_files values (?, ?, ?, ?)",
+                [f"{state_path.parent.name}/{state_path.name}", state_path.parent.name, now,
+                 state.get("n_documents", 0)],
+            )
+        stats.n_duplicates_linked = _link_near_duplicates(con)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    _cleanup(staging, con)
+    return stats
+
+
+def _upsert_documents(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    # The newest staged copy of each document wins; the first collected_at is kept.
+    con.execute(
+        "create or replace temp table latest as select * from incoming "
+        "qualify row_number() over (partition by document_id order by seq desc) = 1"
+    )
+    n_new = con.execute(
+        "select count(*) from latest where document_id not in "
+        "(select document_id from raw.documents)"
+    ).fetchone()[0]
+    changed = con.execute(
+        "select count(*) from latest l join raw.documents d using (document_id) "
+        "where d.text is distinct from l.text or d.title is distinct from l.title"
+    ).fetchone()[0]
+    # Changed texts are analysed again.
+    con.execute(
+        "delete from raw.document_analysis where document_id in (select l.document_id from "
+        "latest l join raw.documents d using (document_id) "
+        "where d.text is distinct from l.text or d.title is distinct from l.title)"
+    )
+    con.execute(
+        """
+        insert into raw.documents (document_id, kind, url, thread_url, parent_id, source,
+            author, published_at, collected_at, title, text, lang, is_date_estimated, guid,
+            content_hash, run_id)
+        select document_id, kind, url, thread_url, parent_id, source, author, published_at,
+            collected_at, title, text, lang, coalesce(is_date_estimated, false), guid,
+            content_hash, run_id
+        from latest
+        on conflict (document_id) do update set
+            title = excluded.title, text = excluded.text, lang = excluded.lang,
+            author = coalesce(excluded.author, author),
+            parent_id = coalesce(excluded.parent_id, parent_id),
+            content_hash = excluded.content_hash,
+            published_at = case when is_date_estimated then excluded.published_at
+                                else published_at end,
+            is_date_estimated = is_date_estimated and excluded.is_date_estimated
+        """
+    )
+    return n_new, changed
+
+
+def _link_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark near-identical copies (syndication, whole-post quotes) of an earlier document.
+
+    64-bit simhashes within 3 bits share at least one of four 16-bit bands exactly
+    (pigeonhole), so only documents sharing a band are compared.
+    """
+    before = con.execute(
+        "select count(*) from raw.documents where duplicate_of is not null"
+    ).fetchone()[0]
+    con.execute(
+        f"""
+        update raw.documents as d set duplicate_of = pairs.original
+        from (
+            with fp as (
+                select document_id, published_at,
+                    ('0x' || content_hash)::ubigint as h
+                from raw.documents
+                where content_hash is not null and length(content_hash) = 16
+                    and length(text) >= {NEAR_DUP_MIN_CHARS} and duplicate_of is null
+            ),
+            bands as (
+                select document_id, published_at, h, b,
+                    (h >> (16 * b)) & 65535 as band
+                from fp, range(4) as t(b)
+            ),
+            candidates as (
+                select distinct a.document_id as copy, o.document_id as original,
+                    o.published_at as o_at
+                from bands a join bands o on a.b = o.b and a.band = o.band
+                    and a.document_id <> o.document_id
+                    and (o.published_at, o.document_id) < (a.published_at, a.document_id)
+                where bit_count(xor(a.h, o.h)) <= {NEAR_DUP_MAX_BITS}
+                  and a.document_id in (select document_id from incoming)
+            )
+            select copy, arg_min(original, o_at) as original from candidates group by copy
+        ) as pairs
+        where d.document_id = pairs.copy
+        """
+    )
+    after = con.execute(
+        "select count(*) from raw.documents where duplicate_of is not null"
+    ).fetchone()[0]
+    return after - before
+
+
+def _apply_state(con: duckdb.DuckDBPyConnection, state: dict[str, Any], now: datetime) -> None:
+    main = state["main"]
+    _write_state(con, main, now)
+    for child in state["children"]:
+        exists = con.execute(
+            "select 1 from raw.sources where source_id = ?", [child["source_id"]]
+        ).fetchone()
+        if not exists:
+            con.execute(
+                "insert into raw.sources (source_id, name, parent_source_id, url, kind, channel, "
+                "thread_url, post_id, is_configured, state, created_at, updated_at) values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, false, 'active', ?, ?)",
+                [child["source_id"], state["source"]["name"], state["source_id"], child["url"],
+                 child["kind"], state["source"]["channel"], child["thread_url"],
+                 child["post_id"], now, now],
+            )
+        _write_state(con, child, now)
+
+
+def _write_state(con: duckdb.DuckDBPyConnection, fs: dict[str, Any], now: datetime) -> None:
+    cols = [c for c in _STATE_COLUMNS if c in fs]
+    sets = ", ".join(f"{c} = ?" for c in cols)
+    con.execute(
+        f"update raw.sources set {sets}, updated_at = ? where source_id = ?",
+        [fs[c] for c in cols] + [now, fs["source_id"]],
+    )
+
+
+def _cleanup(staging: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Remove run folders whose every unit is loaded (they are in the store now)."""
+    if not staging.is_dir():
+        return
+    loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
+    for run in staging.iterdir():
+        if not run.is_dir():
+            continue
+        states = list(run.glob("*.state.json"))
+        if states and all(f"{run.name}/{p.name}" in loaded for p in states):
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def unit_to_plan_file(units: list[Unit], path: Path) -> None:
+    path.write_text(json.dumps([u.to_json() for u in units], ensure_ascii=False), "utf-8")
+
+
+def units_from_plan_file(path: Path) -> list[Unit]:
+    return [Unit.from_json(d) for d in json.loads(path.read_text("utf-8"))]
+

@@ -1,0 +1,152 @@
+"""The stages as callers see them (CLI and Airflow tasks): each opens the store as it must.
+
+collect = plan (writer, brief) → fetch (no store) → load (writer); analyze and build are
+writers. Every stage publishes the read-only snapshot when it is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from listening import store
+from listening.analyze import AnalyzeStats, analyze
+from listening.build import BuildStats, build
+from listening.collect import UnitResult, fetch_units, new_run_id
+from listening.config import Config
+from listening.load import (
+    LoadStats,
+    load_staged,
+    plan,
+    sync_sources,
+    unit_to_plan_file,
+    units_from_plan_file,
+)
+
+Say = Callable[[str], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CollectStats:
+    run_id: str
+    n_units: int = 0
+    n_fetches: int = 0
+    n_not_modified: int = 0
+    results: list[UnitResult] = field(default_factory=list)
+    load: LoadStats | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{r.name}: {e}" for r in self.results for e in r.errors]
+
+
+def init(config: Config, db: Path, say: Say | None = None) -> list[str]:
+    """Create or migrate the store and register the sources; return the migrations applied."""
+    snapshot_missing = not store.snapshot_path(db).exists()
+    with store.writer_lock(db, say):
+        con = store.connect(db, read_only=False)
+        try:
+            applied = store.migrate(con)
+            before = con.execute("select count(*) from raw.sources").fetchone()[0]
+            sync_sources(con, config, _now())
+            after = con.execute("select count(*) from raw.sources").fetchone()[0]
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        if applied or snapshot_missing or before != after:
+            store.publish(db, locked=True)
+    return [f"{m.version:03d}_{m.name}" for m in applied]
+
+
+def plan_collect(config: Config, db: Path, now: datetime, say: Say | None = None) -> Path:
+    """Load what an interrupted run left, then write the plan of due units; return its path."""
+    run_id = new_run_id(now)
+    run_dir = store.staging_dir(db) / run_id
+    with store.open_writer(db, on_wait=say, publish_after=False) as con:
+        sync_sources(con, config, now)
+        load_staged(con, store.staging_dir(db), now)
+        units = plan(con, config, now)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "plan.json"
+    unit_to_plan_file(units, path)
+    return path
+
+
+def fetch_planned(
+    config: Config, plan_path: Path, now: datetime, *, only: list[str] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[UnitResult]:
+    """Fetch the planned units (all, or those named in ``only``) into the run's folder."""
+    units = units_from_plan_file(plan_path)
+    if only is not None:
+        units = [u for u in units if u.name in only]
+    return fetch_units(units, config, plan_path.parent, now, on_progress=on_progress)
+
+
+def load(config: Config, db: Path, now: datetime | None = None, say: Say | None = None,
+         ) -> LoadStats:
+    with store.open_writer(db, on_wait=say) as con:
+        sync_sources(con, config, now or _now())
+        return load_staged(con, store.staging_dir(db), now or _now())
+
+
+def collect(
+    config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> CollectStats:
+    now = now or _now()
+    plan_path = plan_collect(config, db, now, say)
+    units = units_from_plan_file(plan_path)
+    stats = CollectStats(run_id=plan_path.parent.name, n_units=len(units))
+    done = 0
+
+    def progress(name: str) -> None:
+        nonlocal done
+        done += 1
+        if on_progress:
+            on_progress(name, done, len(units))
+
+    stats.results = fetch_planned(config, plan_path, now, on_progress=progress)
+    stats.n_fetches = sum(r.n_fetches for r in stats.results)
+    stats.n_not_modified = sum(r.n_not_modified for r in stats.results)
+    stats.load = load(config, db, now, say)
+    return stats
+
+
+def analyze_stage(
+    config: Config, db: Path, *, rescore: bool = False, now: datetime | None = None,
+    say: Say | None = None, on_progress: Callable[[int, int], None] | None = None,
+) -> AnalyzeStats:
+    with store.open_writer(db, on_wait=say) as con:
+        return analyze(con, config, now or _now(), rescore=rescore, on_progress=on_progress)
+
+
+def build_stage(
+    config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> BuildStats:
+    with store.open_writer(db, on_wait=say) as con:
+        return build(con, config, now or _now(), on_progress=on_progress)
+
+
+def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -> None:
+    """Re-enable a source (and its threads) disabled after failures or a 410."""
+    from listening.errors import ListeningError
+
+    if name not in {s.name for s in config.sources}:
+        known = ", ".join(sorted(s.name for s in config.sources)) or "none"
+        raise ListeningError(f"no source named {name!r} in {config.path} (sources: {known})")
+    with store.open_writer(db, on_wait=say) as con:
+        sync_sources(con, config, _now())
+        con.execute(
+            "update raw.sources set state = 'active', disabled_reason = null, "
+            "consecutive_failures = 0, next_fetch_at = null, last_error = null, updated_at = ? "
+            "where name = ?",
+            [_now(), name],
+        )

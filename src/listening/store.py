@@ -1,0 +1,238 @@
+"""The DuckDB store: migrations, the single-writer lock, and the published read-only snapshot.
+
+DuckDB lets one process open a file read-write, and no other process may open it at all while
+that writer holds it. So: writers (load, analyze, build) take an exclusive file lock first and
+hold the store only for their transaction; readers (``listening sql``, dashboards) never open
+the live store but a snapshot that writers publish by copying the file aside, then renaming it
+over the previous snapshot (an atomic replace on POSIX file systems).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from listening.errors import StoreError
+
+ENV_DB = "LISTENING_DB"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def sql_dir() -> Path:
+    """The project's ``sql/`` folder (next to ``src/`` in a checkout, or shipped in the wheel)."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "sql", Path(str(resources.files("listening"))) / "sql"):
+        if (candidate / "migrations").is_dir():
+            return candidate
+    raise StoreError("cannot find the sql/ folder with migrations next to the listening package")
+
+
+def migrations() -> list[Migration]:
+    out = []
+    for path in sorted((sql_dir() / "migrations").glob("*.sql")):
+        m = re.match(r"^(\d+)_(.+)\.sql$", path.name)
+        if not m:
+            raise StoreError(f"{path}: migration files are named NNN_name.sql")
+        out.append(Migration(int(m.group(1)), m.group(2), path.read_text("utf-8")))
+    versions = [m.version for m in out]
+    if len(set(versions)) != len(versions):
+        raise StoreError("two migrations share a version number in sql/migrations")
+    return out
+
+
+def store_path(cli_value: str | None, settings_store: Path | None) -> Path:
+    """``--db``, else ``LISTENING_DB``, else ``settings.store``."""
+    value = cli_value or os.environ.get(ENV_DB)
+    if value:
+        return Path(value).expanduser()
+    if settings_store is None:
+        raise StoreError("no store given: pass --db, set LISTENING_DB or settings.store")
+    return settings_store
+
+
+def snapshot_path(db: Path) -> Path:
+    """Where the read-only snapshot of ``db`` is published (``x.duckdb`` → ``x.snapshot.duckdb``)."""
+    return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
+
+
+def staging_dir(db: Path) -> Path:
+    return db.parent / "staging"
+
+
+# -- the writer -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def writer_lock(db: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on ``<db>.lock``: one writer at a time across processes.
+
+    A second writer blocks on ``flock`` (the kernel wakes it when the first one exits, no
+    polling) after telling the user why it waits.
+    """
+    db.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = db.with_name(db.name + ".lock")
+    with open(lock_file, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            if on_wait:
+                on_wait(f"waiting for the store lock on {db} (held by {holder})…")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}: {' '.join(sys.argv[:2])}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main' "
+        "and table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    rows = con.execute("select version from schema_migrations order by version").fetchall()
+    return [r[0] for r in rows]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[Migration]:
+    """Apply the migrations the store lacks, each in its own transaction; return those applied.
+
+    A store with a migration this code does not know was written by a newer ``listening``:
+    it is refused rather than risk misreading it.
+    """
+    known = migrations()
+    applied = applied_versions(con)
+    newest_known = max((m.version for m in known), default=0)
+    too_new = [v for v in applied if v > newest_known]
+    if too_new:
+        raise StoreError(
+            f"the store is at schema version {max(applied)} but this listening knows versions "
+            f"up to {newest_known}: upgrade listening (uv sync / pip install -U listening) "
+            "instead of using an older version on this store"
+        )
+    now = now or datetime.now(UTC)
+    con.execute(
+        "create table if not exists schema_migrations ("
+        "version integer primary key, name varchar not null, applied_at timestamptz not null)"
+    )
+    done = []
+    for m in known:
+        if m.version in applied:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(m.sql)
+            con.execute(
+                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, now]
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        done.append(m)
+    if done:
+        con.execute(
+            "comment on table schema_migrations is "
+            "'Schema migrations applied to this store (sql/migrations).'"
+        )
+    return done
+
+
+@contextlib.contextmanager
+def open_writer(
+    db: Path, *, on_wait: Callable[[str], None] | None = None, publish_after: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one read-write connection: lock, open, migrate; on success close and publish."""
+    with writer_lock(db, on_wait):
+        con = connect(db, read_only=False)
+        try:
+            migrate(con)
+            yield con
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        if publish_after:
+            publish(db, locked=True)
+
+
+def connect(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise StoreError(f"cannot open the store {db}: {_first_line(exc)}") from None
+
+
+def publish(db: Path, *, locked: bool = False) -> Path:
+    """Copy the store aside, then rename it over the snapshot: readers see old or new, whole."""
+    if not locked:
+        with writer_lock(db):
+            return publish(db, locked=True)
+    target = snapshot_path(db)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        shutil.copyfile(db, tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return target
+
+
+# -- readers ------------------------------------------------------------------------------------
+
+
+def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot of ``db`` (never the live store)."""
+    snap = snapshot_path(db)
+    if not snap.exists():
+        raise StoreError(
+            f"no published snapshot at {snap}: run `listening init` (or `listening run`) first"
+        )
+    # ATTACH rather than connect(path): duckdb.connect caches one instance per path in a
+    # process, so a long-lived reader (the dashboards) would keep seeing the old snapshot.
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("attach ? as listening (read_only)", [str(snap)])
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"cannot open the snapshot {snap}: {_first_line(exc)}") from None
+    con.execute("use listening")
+    newest_known = max((m.version for m in migrations()), default=0)
+    applied = applied_versions(con)
+    if applied and max(applied) > newest_known:
+        con.close()
+        raise StoreError(
+            f"the snapshot {snap} is at schema version {max(applied)}, newer than this "
+            f"listening ({newest_known}): upgrade listening"
+        )
+    return con
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,142 @@
+"""The CLI: help with examples for every command, init idempotence, sql on an empty store."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from listening import store
+from listening.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)
+
+
+def run_cli(*args, cwd=None, input=None, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "listening.cli", *args],
+        capture_output=True, text=True, cwd=cwd, input=input,
+        env={**os.environ, **(env or {})}, timeout=120,
+    )
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "listening.toml").write_text(
+        (ROOT / "listening.example.toml").read_text("utf-8"), "utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LISTENING_CONFIG", raising=False)
+    monkeypatch.delenv("LISTENING_DB", raising=False)
+    return tmp_path
+
+
+def test_the_issue_commands_exist():
+    assert {"init", "collect", "analyze", "build", "run", "sentiment", "sql", "sources",
+            "demo", "dashboard"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "example:" in out and f"listening {command}" in out
+    assert "--config" in out and "--db" in out
+
+
+def test_init_twice_is_a_no_op(project, capsys):
+    assert main(["init"]) == 0
+    assert "applied 001_core" in capsys.readouterr().out
+    db = project / "data" / "listening.duckdb"
+    snap = store.snapshot_path(db)
+    before = (db.read_bytes(), snap.stat().st_mtime_ns)
+    time.sleep(0.01)
+    assert main(["init"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert (db.read_bytes(), snap.stat().st_mtime_ns) == before
+
+
+def test_sql_on_an_empty_store(project, capsys):
+    main(["init"])
+    capsys.readouterr()
+    assert main(["sql", "select count(*) as n from mentions"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^n\s*$", out, re.M) and "(1 row)" in out
+    assert main(["sql", "select * from documents", "--json"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["sql", "select 1 as a, 'é' as b", "--csv"]) == 0
+    assert capsys.readouterr().out == "a,b\n1,é\n"
+
+
+def test_sql_is_read_only_and_errors_are_one_line(project):
+    assert run_cli("init").returncode == 0
+    proc = run_cli("sql", "insert into raw.documents (document_id) values ('x')")
+    assert proc.returncode == 1
+    assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("sql", "select * from nope")
+    assert proc.returncode == 1 and proc.stderr.startswith("listening: error: SQL error")
+
+
+def test_sql_before_init_says_what_to_do(project):
+    proc = run_cli("sql", "select 1")
+    assert proc.returncode == 1
+    assert "listening init" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_db_flag_and_env_override_settings_store(project, tmp_path):
+    other = tmp_path / "elsewhere" / "x.duckdb"
+    assert run_cli("init", "--db", str(other)).returncode == 0
+    assert other.exists() and not (project / "data").exists()
+    proc = run_cli("sql", "select count(*) from documents", env={"LISTENING_DB": str(other)})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_second_writer_waits_for_the_lock(project):
+    assert run_cli("init").returncode == 0
+    db = project / "data" / "listening.duckdb"
+    with store.writer_lock(db):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "listening.cli", "init"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        # The waiting message is written before the blocking flock: read it while we hold.
+        line = proc.stderr.readline()
+        assert "waiting for the store lock" in line
+        assert proc.poll() is None
+    assert proc.wait(timeout=60) == 0
+
+
+def test_sources_lists_configured_sources(project, capsys):
+    main(["init"])
+    capsys.readouterr()
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    assert "Blog de Greg" in out and "active" in out
+
+
+def test_enable_unknown_source_is_a_clear_error(project, capsys):
+    main(["init"])
+    assert main(["sources", "--enable", "Nope"]) == 1
+    assert "no source named 'Nope'" in capsys.readouterr().err
+
+
+def test_match_shows_where(capsys):
+    assert main(["match", '"Acme" NOT "Acme Anvil"', "J'adore Acme"]) == 0
+    assert "[[Acme]]" in capsys.readouterr().out
+
+
+def test_sentiment_reads_lines_and_writes_json(project):
+    proc = run_cli("sentiment", input="Je ne le recommande pas du tout\nThis is great\n")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows[0]["label"] == "negative" and rows[0]["explanation"]
+    assert {"compound", "label", "explanation"} <= set(rows[0])
+    assert rows[1]["label"] == "non évalué" and rows[1]["compound"] is None

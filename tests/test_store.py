@@ -1,0 +1,103 @@
+"""Migrations (fresh, re-run, too new), the snapshot, and the writer lock."""
+
+import duckdb
+import pytest
+
+from listening import store
+from listening.errors import StoreError
+
+
+def test_fresh_store_gets_every_migration(tmp_path):
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    applied = store.migrate(con)
+    assert [m.version for m in applied] == [m.version for m in store.migrations()]
+    assert store.applied_versions(con) == [m.version for m in store.migrations()]
+    views = {r[0] for r in con.execute(
+        "select view_name from duckdb_views() where not internal").fetchall()}
+    assert {"documents", "mentions", "source_health"} <= views
+
+
+def test_migrate_twice_is_a_no_op(tmp_path):
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    store.migrate(con)
+    assert store.migrate(con) == []
+    n = con.execute("select count(*) from schema_migrations").fetchone()[0]
+    assert n == len(store.migrations())
+
+
+def test_store_newer_than_code_is_refused(tmp_path):
+    path = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(path))
+    store.migrate(con)
+    con.execute("insert into schema_migrations values (999, 'from_the_future', now())")
+    with pytest.raises(StoreError, match="schema version 999.*upgrade listening"):
+        store.migrate(con)
+    con.close()
+    with pytest.raises(StoreError, match="upgrade listening"), store.open_writer(path):
+        pass
+
+
+def test_every_contract_view_and_column_is_documented(tmp_path):
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    store.migrate(con)
+    missing = con.execute(
+        "select v.view_name, c.column_name from duckdb_views() v "
+        "join duckdb_columns() c on c.table_name = v.view_name "
+        "and c.schema_name = v.schema_name "
+        "where not v.internal and v.schema_name = 'main' and c.comment is null"
+    ).fetchall()
+    assert missing == []
+    undocumented = con.execute(
+        "select view_name from duckdb_views() where not internal and schema_name = 'main' "
+        "and comment is null"
+    ).fetchall()
+    assert undocumented == []
+
+
+def test_contract_columns_of_documents_and_mentions(tmp_path):
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    store.migrate(con)
+
+    def cols(view):
+        return {r[0] for r in con.execute(f"describe {view}").fetchall()}
+
+    assert {"document_id", "kind", "url", "thread_url", "parent_id", "source", "author",
+            "published_at", "collected_at", "title", "text", "lang"} <= cols("documents")
+    assert {"mention_id", "brand", "document_id", "matched_terms", "sentiment",
+            "sentiment_label", "aspects", "text", "published_at"} <= cols("mentions")
+    types = dict(con.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = 'documents' "
+        "and schema_name = 'main'"
+    ).fetchall())
+    assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_publish_replaces_snapshot_atomically_and_reader_is_read_only(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with store.open_writer(path) as con:
+        con.execute("create table t as select 1 as x")
+    reader = store.open_reader(path)
+    assert reader.execute("select x from t").fetchone() == (1,)
+    with pytest.raises(duckdb.Error, match="read-only"):
+        reader.execute("insert into t values (2)")
+    # A new publish while the old snapshot is open: the open reader keeps its view whole,
+    # a new reader sees the new data.
+    with store.open_writer(path) as con:
+        con.execute("insert into t values (2)")
+    assert reader.execute("select count(*) from t").fetchone() == (1,)
+    fresh = store.open_reader(path)
+    assert fresh.execute("select count(*) from t").fetchone() == (2,)
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_reader_without_snapshot_says_what_to_do(tmp_path):
+    with pytest.raises(StoreError, match="listening init"):
+        store.open_reader(tmp_path / "none.duckdb")
+
+
+def test_store_path_precedence(tmp_path, monkeypatch):
+    monkeypatch.delenv("LISTENING_DB", raising=False)
+    assert store.store_path(None, tmp_path / "a.duckdb") == tmp_path / "a.duckdb"
+    monkeypatch.setenv("LISTENING_DB", str(tmp_path / "env.duckdb"))
+    assert store.store_path(None, tmp_path / "a.duckdb") == tmp_path / "env.duckdb"
+    assert store.store_path(str(tmp_path / "cli.duckdb"), None) == tmp_path / "cli.duckdb"
