@@ -20,8 +20,12 @@ COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)
 def run_cli(*args, cwd=None, input=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "listening.cli", *args],
-        capture_output=True, text=True, cwd=cwd, input=input,
-        env={**os.environ, **(env or {})}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=input,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     )
 
 
@@ -37,8 +41,18 @@ def project(tmp_path, monkeypatch):
 
 
 def test_the_issue_commands_exist():
-    assert {"init", "collect", "analyze", "build", "run", "sentiment", "sql", "sources",
-            "demo", "dashboard"} <= set(COMMANDS)
+    assert {
+        "init",
+        "collect",
+        "analyze",
+        "build",
+        "run",
+        "sentiment",
+        "sql",
+        "sources",
+        "demo",
+        "dashboard",
+    } <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -104,8 +118,10 @@ def test_second_writer_waits_for_the_lock(project):
     db = project / "data" / "listening.duckdb"
     with store.writer_lock(db):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "listening.cli", "init"], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "listening.cli", "init"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         # The waiting message is written before the blocking flock: read it while we hold.
         line = proc.stderr.readline()

@@ -77,13 +77,20 @@ def test_three_mistakes_are_all_reported_with_lines(tmp_path):
     ("snippet", "expected"),
     [
         ('[[sources]]\nname = "x"\nurl = "https://a.fr/"\nkind = "rss"', "sources[0] (x).kind"),
-        ('[[sources]]\nname = "x"\nurl = "https://a.fr/"\nchannel = "tv"', "sources[0] (x).channel"),
+        (
+            '[[sources]]\nname = "x"\nurl = "https://a.fr/"\nchannel = "tv"',
+            "sources[0] (x).channel",
+        ),
         ('[[sources]]\nurl = "https://a.fr/"', "sources[0].name: missing"),
         ('[[brands]]\nname = "A"\nquery = "a"\ncompetitors = ["Z"]', "'Z' is not a brand"),
-        ('[[brands]]\nname = "A"\nquery = "a"\n[[brands]]\nname = "A"\nquery = "b"',
-         "duplicate brand name"),
-        ('[[brands]]\nname = "A"\nquery = "a"\naspects = { couleur = ["rouge"] }',
-         "unknown aspect"),
+        (
+            '[[brands]]\nname = "A"\nquery = "a"\n[[brands]]\nname = "A"\nquery = "b"',
+            "duplicate brand name",
+        ),
+        (
+            '[[brands]]\nname = "A"\nquery = "a"\naspects = { couleur = ["rouge"] }',
+            "unknown aspect",
+        ),
         ("[settings]\npoll_interval_minutes = -5", "expected a positive number"),
         ("[settings]\nstoer = 'x.duckdb'", "unknown setting"),
         ("[setings]\nstore = 'x'", "unknown top-level key"),
@@ -97,7 +104,7 @@ def test_each_problem_names_key_and_fix(tmp_path, snippet, expected):
 
 
 def test_missing_file_says_what_to_do(tmp_path):
-    with pytest.raises(ConfigError, match="listening.example.toml"):
+    with pytest.raises(ConfigError, match=r"listening\.example\.toml"):
         load_config(tmp_path / "nope.toml")
 
 
@@ -124,7 +131,9 @@ def test_bad_config_writes_nothing(tmp_path):
     assert proc.returncode == 0
     proc = subprocess.run(
         [sys.executable, "-m", "listening.cli", "init", "--config", str(path)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 1
     assert "3 problems" in proc.stderr and "Traceback" not in proc.stderr

@@ -27,8 +27,14 @@ def sql_reference() -> str:
         "and schema_name = 'main' order by view_name"
     ).fetchall()
     for view, comment in views:
-        out += [f"### `{view}`", "", comment or "", "", "| column | type | meaning |",
-                "|---|---|---|"]
+        out += [
+            f"### `{view}`",
+            "",
+            comment or "",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
         cols = con.execute(
             "select column_name, data_type, comment from duckdb_columns() "
             "where table_name = ? and schema_name = 'main' order by column_index",

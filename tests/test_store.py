@@ -12,8 +12,10 @@ def test_fresh_store_gets_every_migration(tmp_path):
     applied = store.migrate(con)
     assert [m.version for m in applied] == [m.version for m in store.migrations()]
     assert store.applied_versions(con) == [m.version for m in store.migrations()]
-    views = {r[0] for r in con.execute(
-        "select view_name from duckdb_views() where not internal").fetchall()}
+    views = {
+        r[0]
+        for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()
+    }
     assert {"documents", "mentions", "source_health"} <= views
 
 
@@ -30,7 +32,7 @@ def test_store_newer_than_code_is_refused(tmp_path):
     con = duckdb.connect(str(path))
     store.migrate(con)
     con.execute("insert into schema_migrations values (999, 'from_the_future', now())")
-    with pytest.raises(StoreError, match="schema version 999.*upgrade listening"):
+    with pytest.raises(StoreError, match=r"schema version 999.*upgrade listening"):
         store.migrate(con)
     con.close()
     with pytest.raises(StoreError, match="upgrade listening"), store.open_writer(path):
@@ -61,14 +63,37 @@ def test_contract_columns_of_documents_and_mentions(tmp_path):
     def cols(view):
         return {r[0] for r in con.execute(f"describe {view}").fetchall()}
 
-    assert {"document_id", "kind", "url", "thread_url", "parent_id", "source", "author",
-            "published_at", "collected_at", "title", "text", "lang"} <= cols("documents")
-    assert {"mention_id", "brand", "document_id", "matched_terms", "sentiment",
-            "sentiment_label", "aspects", "text", "published_at"} <= cols("mentions")
-    types = dict(con.execute(
-        "select column_name, data_type from duckdb_columns() where table_name = 'documents' "
-        "and schema_name = 'main'"
-    ).fetchall())
+    assert {
+        "document_id",
+        "kind",
+        "url",
+        "thread_url",
+        "parent_id",
+        "source",
+        "author",
+        "published_at",
+        "collected_at",
+        "title",
+        "text",
+        "lang",
+    } <= cols("documents")
+    assert {
+        "mention_id",
+        "brand",
+        "document_id",
+        "matched_terms",
+        "sentiment",
+        "sentiment_label",
+        "aspects",
+        "text",
+        "published_at",
+    } <= cols("mentions")
+    types = dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() where table_name = 'documents' "
+            "and schema_name = 'main'"
+        ).fetchall()
+    )
     assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
 
 

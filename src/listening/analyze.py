@@ -62,7 +62,7 @@ def analyze(
     con.execute("begin transaction")
     try:
         for start in range(0, len(todo), BATCH):
-            batch = todo[start:start + BATCH]
+            batch = todo[start : start + BATCH]
             rows = []
             for document_id, kind, title, text, lang in batch:
                 # A comment's title repeats its post's ("Re: …", "Par : …"): match its text.
@@ -79,12 +79,21 @@ def analyze(
                     aspects = tag_aspects(haystack, extra, scorer) if result.label else {}
                     if result.label is None:
                         stats.n_unscored += 1
-                    rows.append((
-                        stable_id("mention", document_id, brand.name), document_id, brand.name,
-                        match.terms, result.compound, result.label,
-                        json.dumps(result.explanation, ensure_ascii=False), result.version,
-                        sorted(aspects), json.dumps(aspects, ensure_ascii=False), now,
-                    ))
+                    rows.append(
+                        (
+                            stable_id("mention", document_id, brand.name),
+                            document_id,
+                            brand.name,
+                            match.terms,
+                            result.compound,
+                            result.label,
+                            json.dumps(result.explanation, ensure_ascii=False),
+                            result.version,
+                            sorted(aspects),
+                            json.dumps(aspects, ensure_ascii=False),
+                            now,
+                        )
+                    )
             ids = [r[0] for r in batch]
             con.execute("delete from raw.mentions where document_id in (select unnest(?))", [ids])
             if rows:

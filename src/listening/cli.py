@@ -70,16 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"listening {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help="config file (default: $LISTENING_CONFIG, else "
-                        "./listening.toml)")
-    common.add_argument("--db", help="DuckDB store (default: $LISTENING_DB, else "
-                        "settings.store)")
+    common.add_argument(
+        "--config", help="config file (default: $LISTENING_CONFIG, else ./listening.toml)"
+    )
+    common.add_argument("--db", help="DuckDB store (default: $LISTENING_DB, else settings.store)")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(
-            name, help=help_, description=help_, parents=[common],
+            name,
+            help=help_,
+            description=help_,
+            parents=[common],
             epilog=f"example:\n  {EXAMPLES[name]}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -89,28 +92,36 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", "Validate the config, create or migrate the store, register the sources.")
     add("collect", "Fetch the due feeds, comment threads and pages; load them into the store.")
     p = add("analyze", "Match brands, score French sentiment and tag aspects of new documents.")
-    p.add_argument("--rescore", action="store_true",
-                   help="also re-score mentions scored by an older sentiment version")
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="also re-score mentions scored by an older sentiment version",
+    )
     add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
     p = add("run", "Collect, then analyze, then build.")
     p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")
     add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
     p = add("sql", "Run a read-only SQL query on the published snapshot and print the result.")
-    p.add_argument("query", help="SQL text, e.g. \"select * from mentions limit 5\"")
+    p.add_argument("query", help='SQL text, e.g. "select * from mentions limit 5"')
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="print CSV")
     fmt.add_argument("--json", action="store_true", help="print one JSON object per row")
     p = add("sources", "List the sources with their health (state, last error, next fetch).")
     p.add_argument("--enable", metavar="NAME", help="re-enable a disabled source")
     p = add("match", "Show whether and where a brand query matches a text.")
-    p.add_argument("query", help="brand query, e.g. '\"Acme\" OR \"Acme Corp\"'")
+    p.add_argument("query", help='brand query, e.g. \'"Acme" OR "Acme Corp"\'')
     p.add_argument("text", help="text to test")
     p = add("demo", "Generate the French demo world, serve it on 127.0.0.1 and run the pipeline.")
-    p.add_argument("--dir", default="data/demo", help="where the demo config and store go "
-                   "(default: data/demo)")
+    p.add_argument(
+        "--dir", default="data/demo", help="where the demo config and store go (default: data/demo)"
+    )
     p.add_argument("--seed", type=int, default=None, help="world seed (default: fixed)")
-    p.add_argument("--until", type=date.fromisoformat, default=None,
-                   help="last day of the world (YYYY-MM-DD; default: fixed)")
+    p.add_argument(
+        "--until",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the world (YYYY-MM-DD; default: fixed)",
+    )
     p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
     p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     return parser
@@ -197,7 +208,9 @@ def cmd_collect(args, out: Output) -> int:
 
     config = _config(args)
     stats = pipeline.collect(
-        config, _db(args, config), say=out.say,
+        config,
+        _db(args, config),
+        say=out.say,
         on_progress=lambda name, done, total: out.progress(f"collect {done}/{total}: {name}"),
     )
     _report_collect(out, stats)
@@ -220,11 +233,16 @@ def cmd_analyze(args, out: Output) -> int:
 
     config = _config(args)
     stats = pipeline.analyze_stage(
-        config, _db(args, config), rescore=args.rescore, say=out.say,
+        config,
+        _db(args, config),
+        rescore=args.rescore,
+        say=out.say,
         on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
     )
-    out.result(f"analyze: {stats.n_documents} documents, {stats.n_mentions} mentions "
-               f"({stats.n_unscored} not French: not scored)")
+    out.result(
+        f"analyze: {stats.n_documents} documents, {stats.n_mentions} mentions "
+        f"({stats.n_unscored} not French: not scored)"
+    )
     return 0
 
 
@@ -232,8 +250,9 @@ def cmd_build(args, out: Output) -> int:
     from listening import pipeline
 
     config = _config(args)
-    stats = pipeline.build_stage(config, _db(args, config), say=out.say,
-                                 on_progress=lambda n: out.progress(f"build {n}"))
+    stats = pipeline.build_stage(
+        config, _db(args, config), say=out.say, on_progress=lambda n: out.progress(f"build {n}")
+    )
     out.result(f"build: {len(stats.relations)} relations rebuilt; snapshot published")
     return 0
 
@@ -255,11 +274,20 @@ def cmd_sentiment(args, out: Output) -> int:
             continue
         lang = detect_language(text)
         r = scorer.score(text, lang or "fr")
-        print(json.dumps({
-            "text": text, "lang": lang, "compound": r.compound,
-            "label": r.label or "non évalué", "explanation": r.explanation,
-            "version": r.version,
-        }, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {
+                    "text": text,
+                    "lang": lang,
+                    "compound": r.compound,
+                    "label": r.label or "non évalué",
+                    "explanation": r.explanation,
+                    "version": r.version,
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
     return 0
 
 
@@ -339,9 +367,21 @@ def cmd_dashboard(args, out: Output) -> int:
         raise ListeningError(f"dashboard app not found at {app}: run from a checkout")
     env = {**os.environ, "LISTENING_DB": str(db.resolve())}
     out.say(f"dashboard on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(args.port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     return subprocess.call(cmd, env=env)
 
 

@@ -175,6 +175,7 @@ def fetch_policy(config: Config):
         allow_private_networks=s.allow_private_networks,
         connect_timeout=s.connect_timeout,
         read_timeout=s.read_timeout,
+        total_timeout=s.total_timeout,
         max_bytes=s.max_body_mib * 1024 * 1024,
         max_per_host=s.max_per_host,
         max_total=s.max_concurrency,
@@ -192,9 +193,7 @@ class _UnitWork:
         self.result = UnitResult(unit.name)
         self.documents: dict[str, Document] = {}
         self.states: dict[str, FeedState] = {}
-        self.children: dict[str, FeedState] = {
-            self._key(c.url): c for c in unit.children
-        }
+        self.children: dict[str, FeedState] = {self._key(c.url): c for c in unit.children}
         self.post_dates: dict[str, datetime] = {}
 
     def _key(self, url: str) -> str:
@@ -213,6 +212,7 @@ class _UnitWork:
         from listening.parse import discover_feeds, parse_feed
 
         m = self.unit.main
+        bozo = None
         self.result.n_fetches += 1
         if result.not_modified:
             self.result.n_not_modified += 1
@@ -221,16 +221,19 @@ class _UnitWork:
             if not feeds:
                 self._fail_main(
                     result,
-                    f"{m.url}: no feed announced by <link rel=\"alternate\"> on this page; "
-                    "set kind = \"feed\" with the feed's URL instead",
+                    f'{m.url}: no feed announced by <link rel="alternate"> on this page; '
+                    'set kind = "feed" with the feed\'s URL instead',
                 )
                 return None
             m.feed_url = feeds[0]
             return FetchJob(self.unit.name, m.feed_url, None, None)
         if result.ok and not result.not_modified:
             parsed = parse_feed(
-                result.body, result.headers, source=self.unit.name,
-                feed_url=result.final_url, collected_at=self.now,
+                result.body,
+                result.headers,
+                source=self.unit.name,
+                feed_url=result.final_url,
+                collected_at=self.now,
                 thread_url=result.final_url if m.kind == "comments" else None,
             )
             if not parsed.is_feed and m.kind == "page" and _looks_html(result):
@@ -239,13 +242,18 @@ class _UnitWork:
                 self._fail_main(result, f"{job.url}: {parsed.error or 'not a feed'}")
                 return None
             else:
-                self._add_documents(parsed.documents, main_comments=m.kind == "comments")
+                self._add_documents(parsed.documents)
                 self._discover_children(parsed)
                 if parsed.is_bozo:
-                    self.result.errors.append(f"{job.url}: malformed feed, salvaged "
-                                              f"{len(parsed.documents)} entries "
-                                              f"({parsed.bozo_message})")
+                    bozo = (
+                        f"{job.url}: malformed feed ({parsed.bozo_message}); "
+                        f"{len(parsed.documents)} entries salvaged — tell the site's owner"
+                    )
         self._update_state(m, result, main=True)
+        if bozo:
+            # Recorded, not a failure: the source stays active with what could be kept.
+            m.last_error = bozo
+            self.result.errors.append(bozo)
         if parsed_error := (result.error if not result.ok else None):
             self.result.errors.append(parsed_error)
         return None
@@ -253,9 +261,14 @@ class _UnitWork:
     def _fail_main(self, result, message: str) -> None:
         from listening.fetch import FetchResult
 
-        failed = FetchResult(**{**{f.name: getattr(result, f.name)
-                                   for f in fields(result)},
-                                "error": message, "error_kind": "parse", "body": b""})
+        failed = FetchResult(
+            **{
+                **{f.name: getattr(result, f.name) for f in fields(result)},
+                "error": message,
+                "error_kind": "parse",
+                "body": b"",
+            }
+        )
         self._update_state(self.unit.main, failed, main=True)
         self.result.errors.append(message)
 
@@ -266,21 +279,25 @@ class _UnitWork:
         url = canonical_url(result.final_url)
         body = result.body.decode("utf-8", errors="replace")
         post = Document(
-            document_id=stable_id(url), kind="post", url=url, thread_url=url,
-            source=self.unit.name, text=html_to_text(body), published_at=self.now,
-            collected_at=self.now, is_date_estimated=True,
+            document_id=stable_id(url),
+            kind="post",
+            url=url,
+            thread_url=url,
+            source=self.unit.name,
+            text=html_to_text(body),
+            published_at=self.now,
+            collected_at=self.now,
+            is_date_estimated=True,
         )
         self._add_documents([post])
         self._add_documents(
-            extract_page_comments(result.body, result.final_url, source=self.unit.name,
-                                  collected_at=self.now)
+            extract_page_comments(
+                result.body, result.final_url, source=self.unit.name, collected_at=self.now
+            )
         )
 
-    def _add_documents(self, docs: Iterable[Document], main_comments: bool = False) -> None:
+    def _add_documents(self, docs: Iterable[Document]) -> None:
         for d in docs:
-            if main_comments and "#" in d.url:
-                # A site-wide comments feed: each comment's thread is its post's URL.
-                d.thread_url = d.url.split("#", 1)[0]
             self.documents[d.document_id] = d
 
     def _discover_children(self, parsed) -> None:
@@ -291,10 +308,17 @@ class _UnitWork:
             key = self._key(cf.url)
             known = self.children.get(key)
             if known is None:
+                # A post may point only at an HTML page for its comments (TypePad
+                # rel="replies" type="text/html", RSS <comments>): read the page then.
+                kind = "page" if cf.format == "html" else "comments"
                 known = FeedState(
-                    source_id=child_id(m.source_id, cf.url), url=cf.url, kind="comments",
-                    thread_url=cf.thread_url, post_id=cf.post_id,
-                    n_comments_announced=None, is_due=cf.n_comments != 0,
+                    source_id=child_id(m.source_id, cf.url),
+                    url=cf.url,
+                    kind=kind,
+                    thread_url=cf.thread_url,
+                    post_id=cf.post_id,
+                    n_comments_announced=None,
+                    is_due=cf.n_comments != 0,
                 )
                 self.children[key] = known
             elif cf.n_comments is not None and cf.n_comments != known.n_comments_announced:
@@ -308,8 +332,11 @@ class _UnitWork:
                 key = self._key(post.url)
                 if key not in self.children:
                     self.children[key] = FeedState(
-                        source_id=child_id(m.source_id, post.url), url=post.url, kind="page",
-                        thread_url=post.url, post_id=post.document_id,
+                        source_id=child_id(m.source_id, post.url),
+                        url=post.url,
+                        kind="page",
+                        thread_url=post.url,
+                        post_id=post.document_id,
                     )
                 self.states[key] = self.children[key]
 
@@ -337,13 +364,18 @@ class _UnitWork:
         n_new = 0
         if result.ok and not result.not_modified:
             if child.kind == "page":
-                docs = extract_page_comments(result.body, result.final_url,
-                                             source=self.unit.name, collected_at=self.now)
+                docs = extract_page_comments(
+                    result.body, result.final_url, source=self.unit.name, collected_at=self.now
+                )
             else:
                 parsed = parse_feed(
-                    result.body, result.headers, source=self.unit.name,
-                    feed_url=result.final_url, collected_at=self.now,
-                    thread_url=child.thread_url, post_id=child.post_id,
+                    result.body,
+                    result.headers,
+                    source=self.unit.name,
+                    feed_url=result.final_url,
+                    collected_at=self.now,
+                    thread_url=child.thread_url,
+                    post_id=child.post_id,
                 )
                 docs = parsed.documents
                 if not parsed.is_feed:
@@ -367,9 +399,14 @@ class _UnitWork:
         if not main:
             interval = _thread_interval(fs, self.now, s.poll_interval_minutes)
         new = next_state(
-            cur, result, self.now, interval=interval, max_failures=s.max_failures,
+            cur,
+            result,
+            self.now,
+            interval=interval,
+            max_failures=s.max_failures,
             backoff_base=timedelta(minutes=s.backoff_base_minutes),
-            backoff_cap=timedelta(hours=s.backoff_cap_hours), rng=self.rng,
+            backoff_cap=timedelta(hours=s.backoff_cap_hours),
+            rng=self.rng,
         )
         for f in fields(new):
             if hasattr(fs, f.name):
@@ -428,8 +465,14 @@ def _thread_interval(fs: FeedState, now: datetime, minutes: int) -> timedelta:
 def _with_error(result, message: str):
     from listening.fetch import FetchResult
 
-    return FetchResult(**{**{f.name: getattr(result, f.name) for f in fields(result)},
-                          "error": message, "error_kind": "parse", "body": b""})
+    return FetchResult(
+        **{
+            **{f.name: getattr(result, f.name) for f in fields(result)},
+            "error": message,
+            "error_kind": "parse",
+            "body": b"",
+        }
+    )
 
 
 def _looks_html(result) -> bool:

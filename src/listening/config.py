@@ -31,12 +31,19 @@ class Settings:
     backoff_cap_hours: int = 24
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
+    total_timeout: float = 60.0
     max_body_mib: int = 10
     max_per_host: int = 2
     max_concurrency: int = 8
     thread_quiet_days: int = 30
     reputation_half_life_days: int = 90
     timezone: str = "Europe/Paris"
+    # Reputation analytics and alerts (sql/marts, listening.alerts).
+    reputation_prior_weight: float = 10.0  # votes' worth of the prior in the index shrinkage
+    campaign_window_days: int = 28  # days before and after a campaign compared with it
+    alert_cooldown_days: int = 14  # an episode within this many days of the last one extends it
+    alert_lookback_days: int = 30  # older episodes are stored, not sent to the webhook
+    unanswered_hours: int = 48  # a negative thread with no brand answer for this long alerts
 
 
 @dataclass(frozen=True)
@@ -122,8 +129,11 @@ class _Validator:
     # -- locating keys ----------------------------------------------------------------------
     def _line_of(self, table: str, index: int | None, key: str | None) -> int | None:
         """Best-effort line number of ``key`` inside the ``index``-th ``[[table]]`` (1-based)."""
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]" if index is not None
-                            else rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        header = re.compile(
+            rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]"
+            if index is not None
+            else rf"^\s*\[\s*{re.escape(table)}\s*\]"
+        )
         any_header = re.compile(r"^\s*\[")
         seen = -1
         start = None
@@ -180,7 +190,9 @@ class _Validator:
                 self.add(
                     where,
                     f"expected {_type_name(expected)}, got {_type_name(type(value))} {value!r}",
-                    "settings", None, key,
+                    "settings",
+                    None,
+                    key,
                 )
                 continue
             if expected in (int, float) and value <= 0:
@@ -218,11 +230,14 @@ class _Validator:
             if key not in allowed:
                 self.add(
                     f"{label}.{key}",
-                    f"unknown key; expected one of {', '.join(allowed)}", table, i, key,
+                    f"unknown key; expected one of {', '.join(allowed)}",
+                    table,
+                    i,
+                    key,
                 )
 
     def brands(self, raw: Any) -> tuple[Brand, ...]:
-        from listening.matching import parse_query  # noqa: PLC0415 - keeps config import light
+        from listening.matching import parse_query
 
         out: list[Brand] = []
         seen: set[str] = set()
@@ -245,7 +260,9 @@ class _Validator:
                         f"{label}.query",
                         f"{exc.reason} at character {exc.position + 1}: {query!r}; "
                         "check quotes, parentheses and AND/OR/NOT/NEAR/n",
-                        "brands", i, "query",
+                        "brands",
+                        i,
+                        "query",
                     )
                     query = None
             competitors = self._string_list(item, "competitors", "brands", i, label)
@@ -257,18 +274,24 @@ class _Validator:
 
     def _aspects(self, raw: Any, i: int, label: str) -> dict[str, tuple[str, ...]]:
         if not isinstance(raw, dict):
-            self.add(f"{label}.aspects", "expected a table aspect = [terms]", "brands", i, "aspects")
+            self.add(
+                f"{label}.aspects", "expected a table aspect = [terms]", "brands", i, "aspects"
+            )
             return {}
         out = {}
         for aspect, terms in raw.items():
             if aspect not in ASPECTS:
                 self.add(
                     f"{label}.aspects.{aspect}",
-                    f"unknown aspect; expected one of {', '.join(ASPECTS)}", "brands", i, "aspects",
+                    f"unknown aspect; expected one of {', '.join(ASPECTS)}",
+                    "brands",
+                    i,
+                    "aspects",
                 )
             elif not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-                self.add(f"{label}.aspects.{aspect}", "expected a list of terms", "brands", i,
-                         "aspects")
+                self.add(
+                    f"{label}.aspects.{aspect}", "expected a list of terms", "brands", i, "aspects"
+                )
             else:
                 out[aspect] = tuple(terms)
         return out
@@ -281,7 +304,9 @@ class _Validator:
                     self.add(
                         f"brands[{i}] ({b.name}).competitors",
                         f"{c!r} is not a brand of this file; add a [[brands]] entry for it",
-                        "brands", i, "competitors",
+                        "brands",
+                        i,
+                        "competitors",
                     )
 
     def sources(self, raw: Any) -> tuple[Source, ...]:
@@ -301,24 +326,39 @@ class _Validator:
             if url and not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
                 self.add(
                     f"{label}.url",
-                    f"expected an http:// or https:// URL, got {url!r}", "sources", i, "url",
+                    f"expected an http:// or https:// URL, got {url!r}",
+                    "sources",
+                    i,
+                    "url",
                 )
                 url = None
             kind = item.get("kind", "feed")
             if kind not in KINDS:
-                self.add(f"{label}.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}",
-                         "sources", i, "kind")
+                self.add(
+                    f"{label}.kind",
+                    f"expected one of {', '.join(KINDS)}, got {kind!r}",
+                    "sources",
+                    i,
+                    "kind",
+                )
             channel = item.get("channel", "other")
             if channel not in CHANNELS:
                 self.add(
                     f"{label}.channel",
-                    f"expected one of {', '.join(CHANNELS)}, got {channel!r}", "sources", i,
+                    f"expected one of {', '.join(CHANNELS)}, got {channel!r}",
+                    "sources",
+                    i,
                     "channel",
                 )
             enabled = item.get("enabled", True)
             if not isinstance(enabled, bool):
-                self.add(f"{label}.enabled", f"expected true or false, got {enabled!r}",
-                         "sources", i, "enabled")
+                self.add(
+                    f"{label}.enabled",
+                    f"expected true or false, got {enabled!r}",
+                    "sources",
+                    i,
+                    "enabled",
+                )
             if name and url and kind in KINDS and channel in CHANNELS and isinstance(enabled, bool):
                 out.append(Source(name, url, kind, channel, enabled))
         return tuple(out)

@@ -74,8 +74,11 @@ def plan(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[
         )
         desc = rel.description
         children = [_feed_state(r, desc, now, quiet_days=quiet) for r in rel.fetchall()]
-        unit = Unit({"name": src.name, "url": src.url, "kind": src.kind,
-                     "channel": src.channel}, main, children)
+        unit = Unit(
+            {"name": src.name, "url": src.url, "kind": src.kind, "channel": src.channel},
+            main,
+            children,
+        )
         if unit.is_due:
             units.append(unit)
     return units
@@ -123,10 +126,20 @@ def pending_units(staging: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
 
 
 _DOC_COLUMNS = {
-    "document_id": "varchar", "kind": "varchar", "url": "varchar", "thread_url": "varchar",
-    "parent_id": "varchar", "source": "varchar", "author": "varchar",
-    "published_at": "timestamptz", "collected_at": "timestamptz", "title": "varchar",
-    "text": "varchar", "lang": "varchar", "is_date_estimated": "boolean", "guid": "varchar",
+    "document_id": "varchar",
+    "kind": "varchar",
+    "url": "varchar",
+    "thread_url": "varchar",
+    "parent_id": "varchar",
+    "source": "varchar",
+    "author": "varchar",
+    "published_at": "timestamptz",
+    "collected_at": "timestamptz",
+    "title": "varchar",
+    "text": "varchar",
+    "lang": "varchar",
+    "is_date_estimated": "boolean",
+    "guid": "varchar",
     "content_hash": "varchar",
 }
 
@@ -147,8 +160,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) ->
         ddl = ", ".join(f"{c} {t}" for c, t in _DOC_COLUMNS.items())
         con.execute(f"create or replace temp table incoming ({ddl}, run_id varchar, seq bigint)")
         for seq, state_path in enumerate(units):
-            docs_path = state_path.with_name(state_path.name.replace(".state.json",
-                                                                      ".documents.jsonl"))
+            docs_path = state_path.with_name(
+                state_path.name.replace(".state.json", ".documents.jsonl")
+            )
             if docs_path.exists() and docs_path.stat().st_size:
                 cols = ", ".join(f"'{c}': '{t}'" for c, t in _DOC_COLUMNS.items())
                 con.execute(
@@ -162,8 +176,12 @@ def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) ->
             _apply_state(con, state, now)
             con.execute(
                 "insert into raw.staged_files values (?, ?, ?, ?)",
-                [f"{state_path.parent.name}/{state_path.name}", state_path.parent.name, now,
-                 state.get("n_documents", 0)],
+                [
+                    f"{state_path.parent.name}/{state_path.name}",
+                    state_path.parent.name,
+                    now,
+                    state.get("n_documents", 0),
+                ],
             )
         stats.n_duplicates_linked = _link_near_duplicates(con)
         con.execute("commit")
@@ -273,9 +291,18 @@ def _apply_state(con: duckdb.DuckDBPyConnection, state: dict[str, Any], now: dat
                 "insert into raw.sources (source_id, name, parent_source_id, url, kind, channel, "
                 "thread_url, post_id, is_configured, state, created_at, updated_at) values "
                 "(?, ?, ?, ?, ?, ?, ?, ?, false, 'active', ?, ?)",
-                [child["source_id"], state["source"]["name"], state["source_id"], child["url"],
-                 child["kind"], state["source"]["channel"], child["thread_url"],
-                 child["post_id"], now, now],
+                [
+                    child["source_id"],
+                    state["source"]["name"],
+                    state["source_id"],
+                    child["url"],
+                    child["kind"],
+                    state["source"]["channel"],
+                    child["thread_url"],
+                    child["post_id"],
+                    now,
+                    now,
+                ],
             )
         _write_state(con, child, now)
 
@@ -308,4 +335,3 @@ def unit_to_plan_file(units: list[Unit], path: Path) -> None:
 
 def units_from_plan_file(path: Path) -> list[Unit]:
     return [Unit.from_json(d) for d in json.loads(path.read_text("utf-8"))]
-

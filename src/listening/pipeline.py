@@ -79,7 +79,11 @@ def plan_collect(config: Config, db: Path, now: datetime, say: Say | None = None
 
 
 def fetch_planned(
-    config: Config, plan_path: Path, now: datetime, *, only: list[str] | None = None,
+    config: Config,
+    plan_path: Path,
+    now: datetime,
+    *,
+    only: list[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> list[UnitResult]:
     """Fetch the planned units (all, or those named in ``only``) into the run's folder."""
@@ -89,15 +93,23 @@ def fetch_planned(
     return fetch_units(units, config, plan_path.parent, now, on_progress=on_progress)
 
 
-def load(config: Config, db: Path, now: datetime | None = None, say: Say | None = None,
-         ) -> LoadStats:
+def load(
+    config: Config,
+    db: Path,
+    now: datetime | None = None,
+    say: Say | None = None,
+) -> LoadStats:
     with store.open_writer(db, on_wait=say) as con:
         sync_sources(con, config, now or _now())
         return load_staged(con, store.staging_dir(db), now or _now())
 
 
 def collect(
-    config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None,
+    config: Config,
+    db: Path,
+    *,
+    now: datetime | None = None,
+    say: Say | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> CollectStats:
     now = now or _now()
@@ -120,15 +132,24 @@ def collect(
 
 
 def analyze_stage(
-    config: Config, db: Path, *, rescore: bool = False, now: datetime | None = None,
-    say: Say | None = None, on_progress: Callable[[int, int], None] | None = None,
+    config: Config,
+    db: Path,
+    *,
+    rescore: bool = False,
+    now: datetime | None = None,
+    say: Say | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
     with store.open_writer(db, on_wait=say) as con:
         return analyze(con, config, now or _now(), rescore=rescore, on_progress=on_progress)
 
 
 def build_stage(
-    config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None,
+    config: Config,
+    db: Path,
+    *,
+    now: datetime | None = None,
+    say: Say | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> BuildStats:
     with store.open_writer(db, on_wait=say) as con:

@@ -68,7 +68,7 @@ def store_path(cli_value: str | None, settings_store: Path | None) -> Path:
 
 
 def snapshot_path(db: Path) -> Path:
-    """Where the read-only snapshot of ``db`` is published (``x.duckdb`` → ``x.snapshot.duckdb``)."""
+    """Where the snapshot of ``db`` is published (``x.duckdb`` → ``x.snapshot.duckdb``)."""
     return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
 
 
@@ -148,9 +148,7 @@ def migrate(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list
         con.execute("begin transaction")
         try:
             con.execute(m.sql)
-            con.execute(
-                "insert into schema_migrations values (?, ?, ?)", [m.version, m.name, now]
-            )
+            con.execute("insert into schema_migrations values (?, ?, ?)", [m.version, m.name, now])
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -30,20 +30,25 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
         config_file = folder / "listening.toml"
         config_file.write_text(world.config_toml(store=db.name), "utf-8")
         config = load_config(config_file)
-        out.say(f"demo world: {len(world.sources)} sources, {len(world.files)} files served on "
-                f"{server.base_url} (seed {seed or DEFAULT_SEED})")
+        out.say(
+            f"demo world: {len(world.sources)} sources, {len(world.files)} files served on "
+            f"{server.base_url} (seed {seed or DEFAULT_SEED})"
+        )
         pipeline.init(config, db)
         stats = pipeline.collect(
-            config, db,
-            on_progress=lambda name, done, total: out.progress(
-                f"collect {done}/{total}: {name}"),
+            config,
+            db,
+            on_progress=lambda name, done, total: out.progress(f"collect {done}/{total}: {name}"),
         )
-        out.result(f"collect: {stats.load.n_documents_new} documents from "
-                   f"{stats.n_fetches} fetches over {stats.n_units} sources")
+        out.result(
+            f"collect: {stats.load.n_documents_new} documents from "
+            f"{stats.n_fetches} fetches over {stats.n_units} sources"
+        )
         for e in stats.errors:
             out.say(f"  warning: {e}")
     a = pipeline.analyze_stage(
-        config, db,
+        config,
+        db,
         on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
     )
     out.result(f"analyze: {a.n_mentions} mentions ({a.n_unscored} not French, not scored)")
@@ -53,7 +58,7 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
     out.result(
         f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
         f"  make dashboard                       # the dashboards on http://127.0.0.1:8501\n"
-        f"  listening sql --db {db} \"select * from mentions limit 5\""
+        f'  listening sql --db {db} "select * from mentions limit 5"'
     )
     return db
 

@@ -1,0 +1,169 @@
+"""A source's health and schedule, computed from its previous state and its latest fetch.
+
+``next_state`` is pure: no I/O and no clock (``now`` is passed in), and the jitter comes from
+``rng`` or, when none is given, from a generator seeded by the source and ``now``, so re-running a
+stage computes the same schedule (``STYLE.md``: "no now() inside business logic").
+
+Rules, and why:
+
+- success (200 or 304): active again, validators stored, next fetch after ``interval``;
+- failure: exponential backoff ``base * 2^(n-1)`` capped, with ±20% jitter so sources that failed
+  together (one host down) do not all retry in the same second; a server's Retry-After
+  (RFC 9110 §10.2.3, on 429 and 503) wins when it asks for longer;
+- disabled after ``max_failures`` failures in a row, or at once on 410 Gone (RFC 9110 §15.5.11:
+  "likely to be permanent"); only a user re-enables a source (``reenable``);
+- a permanent redirect (301/308) replaces the stored URL only when two fetches in a row see the
+  same target, so one misconfigured response cannot move a source for good.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from listening.fetch import FetchResult
+
+ACTIVE, BACKOFF, DISABLED = "active", "backoff", "disabled"
+REDIRECT_CONFIRMATIONS = 2
+JITTER = 0.2
+# A hostile or broken Retry-After must not park a source for months; a week is plenty.
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What we remember about a source between fetches (one ``source_state`` row)."""
+
+    url: str  # current URL: the configured one, or where it permanently moved
+    state: str = ACTIVE  # 'active' | 'backoff' | 'disabled'
+    etag: str | None = None
+    last_modified: str | None = None
+    pending_redirect: str | None = None  # permanent target seen, not yet confirmed
+    redirect_count: int = 0  # consecutive fetches that saw pending_redirect
+    consecutive_failures: int = 0
+    next_fetch_at: datetime | None = None  # None: due now
+    disabled_reason: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    last_fetch_at: datetime | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        return self.state != DISABLED and (self.next_fetch_at is None or self.next_fetch_at <= now)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _one_line(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else text
+
+
+def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait after ``failures`` (≥ 1) failures in a row: base·2^(n-1), capped, ±20%."""
+    delay = min(cap, base * 2.0 ** min(failures - 1, 60))
+    return delay * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def next_state(
+    state: SourceState,
+    result: FetchResult,
+    now: datetime,
+    *,
+    interval: float | timedelta = 3600.0,
+    max_failures: int = 8,
+    backoff_base: float | timedelta = 300.0,
+    backoff_cap: float | timedelta = 86400.0,
+    rng: random.Random | None = None,
+) -> SourceState:
+    """The state after fetching ``state.url`` and getting ``result`` at ``now``.
+
+    Durations are seconds (or ``timedelta``). A disabled source is returned unchanged: it should
+    not have been fetched, and only ``reenable`` brings it back.
+    """
+    if state.state == DISABLED:
+        return state
+    common = {"last_status": result.status, "last_fetch_at": now}
+    if result.ok:
+        return _after_success(state, result, now, _seconds(interval), common)
+    failures = state.consecutive_failures + 1
+    error = _one_line(result.error) or f"HTTP {result.status}"
+    if result.status == 410 or result.error_kind == "gone":
+        return replace(
+            state,
+            state=DISABLED,
+            consecutive_failures=failures,
+            disabled_reason=f"gone: {error}",
+            last_error=error,
+            next_fetch_at=None,
+            **common,
+        )
+    if failures >= max_failures:
+        return replace(
+            state,
+            state=DISABLED,
+            consecutive_failures=failures,
+            disabled_reason=(
+                f"{failures} failures in a row, the last: {error}; "
+                "fix the source, then re-enable it"
+            ),
+            last_error=error,
+            next_fetch_at=None,
+            **common,
+        )
+    if rng is None:
+        rng = random.Random(f"{state.url}|{failures}|{now.isoformat()}")
+    delay = backoff_delay(failures, base=_seconds(backoff_base), cap=_seconds(backoff_cap), rng=rng)
+    if result.retry_after is not None:
+        delay = max(delay, min(result.retry_after, MAX_RETRY_AFTER))
+    return replace(
+        state,
+        state=BACKOFF,
+        consecutive_failures=failures,
+        last_error=error,
+        next_fetch_at=now + timedelta(seconds=delay),
+        **common,
+    )
+
+
+def _after_success(
+    state: SourceState, result: FetchResult, now: datetime, interval: float, common: dict
+) -> SourceState:
+    if result.not_modified:  # a 304 may omit validators; ours still describe our copy
+        etag = result.etag or state.etag
+        last_modified = result.last_modified or state.last_modified
+    else:
+        etag, last_modified = result.etag, result.last_modified
+    url, pending, count = state.url, None, 0
+    target = result.permanent_redirect
+    if target and target != state.url:
+        count = state.redirect_count + 1 if target == state.pending_redirect else 1
+        pending = target
+        if count >= REDIRECT_CONFIRMATIONS:
+            url, pending, count = target, None, 0
+    return replace(
+        state,
+        url=url,
+        state=ACTIVE,
+        etag=etag,
+        last_modified=last_modified,
+        pending_redirect=pending,
+        redirect_count=count,
+        consecutive_failures=0,
+        next_fetch_at=now + timedelta(seconds=interval),
+        disabled_reason=None,
+        last_error=None,
+        **common,
+    )
+
+
+def reenable(state: SourceState, now: datetime) -> SourceState:
+    """A user brings a source back: active, failure count reset, due at once."""
+    return replace(
+        state,
+        state=ACTIVE,
+        consecutive_failures=0,
+        disabled_reason=None,
+        next_fetch_at=now,
+    )
