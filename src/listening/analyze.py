@@ -95,19 +95,7 @@ def analyze(
                         )
                     )
             ids = [r[0] for r in batch]
-            con.execute("delete from raw.mentions where document_id in (select unnest(?))", [ids])
-            if rows:
-                con.executemany(
-                    "insert into raw.mentions (mention_id, document_id, brand, matched_terms, "
-                    "sentiment, sentiment_label, sentiment_explanation, sentiment_version, "
-                    "aspects, aspect_sentiment, analyzed_at) values "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            con.executemany(
-                "insert or replace into raw.document_analysis values (?, ?, ?, ?)",
-                [(i, fingerprint, SENTIMENT_VERSION, now) for i in ids],
-            )
+            _write_batch(con, ids, rows, fingerprint, SENTIMENT_VERSION, now)
             stats.n_mentions += len(rows)
             if on_progress:
                 on_progress(min(start + BATCH, len(todo)), len(todo))
@@ -116,3 +104,40 @@ def analyze(
         con.execute("rollback")
         raise
     return stats
+
+
+_MENTION_COLUMNS = (
+    "mention_id",
+    "document_id",
+    "brand",
+    "matched_terms",
+    "sentiment",
+    "sentiment_label",
+    "sentiment_explanation",
+    "sentiment_version",
+    "aspects",
+    "aspect_sentiment",
+    "analyzed_at",
+)
+
+
+def _write_batch(con, ids, rows, fingerprint, version, now) -> None:
+    """Replace the batch's mentions: Arrow tables, since row-by-row executemany is ~50× slower."""
+    import pyarrow as pa
+
+    con.execute("delete from raw.mentions where document_id in (select unnest(?))", [ids])
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        batch = pa.table(
+            {name: list(col) for name, col in zip(_MENTION_COLUMNS, columns, strict=True)}
+        )
+        con.register("mention_batch", batch)
+        con.execute(
+            f"insert into raw.mentions ({', '.join(_MENTION_COLUMNS)}) "
+            f"select {', '.join(_MENTION_COLUMNS)} from mention_batch"
+        )
+        con.unregister("mention_batch")
+    con.execute(
+        "insert or replace into raw.document_analysis select unnest(?), ?, ?, ?",
+        [ids, fingerprint, version, now],
+    )

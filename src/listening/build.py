@@ -1,11 +1,16 @@
 """Build: run ``sql/staging`` then ``sql/marts`` (one relation per file), in name order.
 
 Settings reach the SQL as DuckDB variables (``getvariable('half_life_days')``), so each file
-is plain SQL an analyst can read and run by hand after a ``set variable``.
+is plain SQL an analyst can read and run by hand after a ``set variable``. The parts of the
+config the marts need (brands, competitive sets, official authors) arrive as temp tables.
+Alerts are evaluated after the marts, in the same transaction; webhook delivery happens after
+the commit, so a slow or failing receiver never holds back the build.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,17 +19,111 @@ from pathlib import Path
 import duckdb
 
 from listening.config import Config
+from listening.errors import ListeningError
 from listening.store import sql_dir
+
+# 2^(2 t / h) must stay far below the double maximum (2^1023): see reputation_daily.sql.
+MAX_EXPONENT = 900
 
 
 @dataclass
 class BuildStats:
     relations: list[str] = field(default_factory=list)
+    n_alerts: int = 0
+    n_new_alerts: int = 0
+    n_sent: int = 0
+    n_failed: int = 0
 
 
 def sql_files() -> list[Path]:
+    """Staging files, then mart files; each layer in name order, except that a file naming
+    another relation of its layer (``from reputation_daily``) runs after it."""
     root = sql_dir()
-    return [*sorted((root / "staging").glob("*.sql")), *sorted((root / "marts").glob("*.sql"))]
+    return [*_ordered(root / "staging"), *_ordered(root / "marts")]
+
+
+def _ordered(folder: Path) -> list[Path]:
+    paths = sorted(folder.glob("*.sql"))
+    texts = {p.stem: p.read_text("utf-8") for p in paths}
+    needs = {
+        name: {
+            other
+            for other in texts
+            if other != name and re.search(rf"\b{re.escape(other)}\b", _strip_comments(text))
+        }
+        for name, text in texts.items()
+    }
+    out: list[Path] = []
+    done: set[str] = set()
+    while len(out) < len(paths):
+        ready = [p for p in paths if p.stem not in done and needs[p.stem] <= done]
+        if not ready:
+            cycle = sorted(set(texts) - done)
+            raise ListeningError(f"{folder}: these files depend on each other in a cycle: {cycle}")
+        out.append(ready[0])
+        done.add(ready[0].stem)
+    return out
+
+
+def _strip_comments(sql: str) -> str:
+    """The SQL without ``--`` comments and without the trailing ``comment on`` statements."""
+    body = re.split(r"(?im)^comment on ", sql, maxsplit=1)[0]
+    return re.sub(r"--[^\n]*", "", body)
+
+
+def sql_variables(config: Config, as_of: date) -> dict[str, object]:
+    """The DuckDB variables every staging and mart file may read with ``getvariable``."""
+    s = config.settings
+    return {
+        "half_life_days": float(s.reputation_half_life_days),
+        "as_of": as_of,
+        "timezone": s.timezone,
+        "prior_weight": float(s.reputation_prior_weight),
+        "campaign_window_days": int(s.campaign_window_days),
+        "unanswered_hours": int(s.unanswered_hours),
+    }
+
+
+def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Temp tables ``brands``, ``competitors`` (each brand's set, itself included) and
+    ``official_authors`` (the brands' own accounts, name normalised as in stg_documents)."""
+    con.execute("create or replace temp table brands (brand varchar primary key)")
+    con.execute(
+        "create or replace temp table competitors (brand varchar, competitor varchar, "
+        "primary key (brand, competitor))"
+    )
+    con.execute(
+        "create or replace temp table official_authors (brand varchar, author varchar, "
+        "author_key varchar)"
+    )
+    brands = [b.name for b in config.brands]
+    if brands:
+        con.executemany("insert into brands values (?)", [(b,) for b in brands])
+    pairs = {(b.name, b.name) for b in config.brands}
+    pairs |= {(b.name, c) for b in config.brands for c in b.competitors}
+    if pairs:
+        con.executemany("insert into competitors values (?, ?)", sorted(pairs))
+    official = [(b.name, a) for b in config.brands for a in b.official_authors]
+    if official:
+        con.executemany(
+            "insert into official_authors select ?, ?, "
+            "nullif(lower(trim(regexp_replace(?, '\\s+', ' ', 'g'))), '')",
+            [(b, a, a) for b, a in official],
+        )
+
+
+def check_range(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> None:
+    first = con.execute("select min(published_at)::date from raw.documents").fetchone()[0]
+    if first is None:
+        return
+    span = (as_of - first).days
+    h = config.settings.reputation_half_life_days
+    if 2 * span / h > MAX_EXPONENT:
+        raise ListeningError(
+            f"the store spans {span} days, too long for reputation_half_life_days = {h} "
+            f"(the decayed sums would overflow): raise settings.reputation_half_life_days to "
+            f"at least {2 * span // MAX_EXPONENT + 1}"
+        )
 
 
 def build(
@@ -33,28 +132,43 @@ def build(
     now: datetime,
     *,
     on_progress: Callable[[str], None] | None = None,
+    webhook_url: str | None = None,
+    delivery_options: dict | None = None,
 ) -> BuildStats:
-    """Rebuild every relation in one transaction: readers never see half a build."""
-    s = config.settings
-    variables = {
-        "half_life_days": s.reputation_half_life_days,
-        "as_of": now.date() if isinstance(now, datetime) else now,
-        "timezone": s.timezone,
-    }
+    """Rebuild every relation and evaluate alerts in one transaction: readers never see half
+    a build. Then deliver new (and previously failed) alerts to the webhook, if one is set
+    (``webhook_url`` or the ``LISTENING_WEBHOOK_URL`` environment variable);
+    ``delivery_options`` go to ``listening.notify.post_json`` (tries, backoff, timeout)."""
+    from listening import alerts
+
+    as_of = now.date() if isinstance(now, datetime) else now
     stats = BuildStats()
+    check_range(con, config, as_of)
     con.execute("begin transaction")
     try:
-        for name, value in variables.items():
+        for name, value in sql_variables(config, as_of).items():
             con.execute(f"set variable {name} = ?", [value])
+        load_config_tables(con, config)
         for path in sql_files():
             if on_progress:
                 on_progress(path.stem)
             con.execute(path.read_text("utf-8"))
             stats.relations.append(path.stem)
+        if on_progress:
+            on_progress("alerts")
+        found = alerts.evaluate(con, config, now)
+        url = webhook_url if webhook_url is not None else os.environ.get(alerts.ENV_WEBHOOK)
+        stats.n_alerts, stats.n_new_alerts = alerts.store_alerts(
+            con, found, now, config, has_webhook=bool(url)
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+    if url:
+        stats.n_sent, stats.n_failed = alerts.deliver_pending(
+            con, config, now, url, **(delivery_options or {})
+        )
     return stats
 
 
@@ -64,32 +178,30 @@ class BrandSummary:
     n_mentions: int
     n_voices: int
     net_sentiment: float | None
-    recent_net: float | None  # last 90 days
-    previous_net: float | None  # the 90 days before
+    reputation_now: float | None  # reputation_index on the last day with mentions
+    reputation_before: float | None  # 90 days earlier
 
     @property
     def trend(self) -> str:
-        if self.recent_net is None or self.previous_net is None:
+        """The reputation index over 90 days; 5 points either way is a real move."""
+        if self.reputation_now is None or self.reputation_before is None:
             return "—"
-        delta = self.recent_net - self.previous_net
-        if delta > 0.05:
-            return "en hausse"
-        if delta < -0.05:
-            return "en baisse"
-        return "stable"
+        delta = self.reputation_now - self.reputation_before
+        word = "en hausse" if delta > 5 else "en baisse" if delta < -5 else "stable"
+        return f"{word} ({self.reputation_before:+.0f} → {self.reputation_now:+.0f})"
 
 
-def summarize(con: duckdb.DuckDBPyConnection, as_of: date) -> list[BrandSummary]:
-    """Per brand: mentions, distinct voices, net sentiment, and its 90-day trend."""
+def summarize(con: duckdb.DuckDBPyConnection) -> list[BrandSummary]:
+    """Per brand: mentions, distinct voices, net sentiment, and the reputation index's trend
+    over the last 90 days of data (from the ``reputation_daily`` mart)."""
     rows = con.execute(
         """
         with m as (
-            select brand, author, sentiment_label as label,
-                published_at::date as day
+            select brand, author, sentiment_label as label, published_at
             from mentions
             where not is_duplicate
         ),
-        net as (
+        totals as (
             select brand,
                 count(*) as n_mentions,
                 count(distinct author) as n_voices,
@@ -97,21 +209,25 @@ def summarize(con: duckdb.DuckDBPyConnection, as_of: date) -> list[BrandSummary]
                  - count(*) filter (where label = 'negative'))
                 / nullif(count(*) filter (where label in ('positive', 'negative')), 0)
                     as net_sentiment,
-                (count(*) filter (where label = 'positive' and day > $d - 90)
-                 - count(*) filter (where label = 'negative' and day > $d - 90))
-                / nullif(count(*) filter (where label in ('positive', 'negative')
-                    and day > $d - 90), 0) as recent_net,
-                (count(*) filter (where label = 'positive' and day between $d - 180
-                    and $d - 90)
-                 - count(*) filter (where label = 'negative' and day between $d - 180
-                    and $d - 90))
-                / nullif(count(*) filter (where label in ('positive', 'negative')
-                    and day between $d - 180 and $d - 90), 0) as previous_net,
             from m
             group by brand
+        ),
+        last_day as (
+            select brand, max(day) as day from reputation_daily
+            where n_mentions > 0 group by brand
+        ),
+        trend as (
+            select l.brand,
+                max(r.reputation_index) filter (where r.day = l.day) as now,
+                max(r.reputation_index) filter (where r.day = l.day - 90) as before,
+            from last_day as l
+            join reputation_daily as r on r.brand = l.brand
+            group by l.brand
         )
-        select * from net order by n_mentions desc, brand
-        """,
-        {"d": as_of},
+        select t.brand, t.n_mentions, t.n_voices, t.net_sentiment, r.now, r.before,
+        from totals as t
+        left join trend as r using (brand)
+        order by t.n_mentions desc, t.brand
+        """
     ).fetchall()
     return [BrandSummary(*r) for r in rows]

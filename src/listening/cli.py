@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
     p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    from listening.campaigns import add_cli as add_campaigns_cli
+
+    add_campaigns_cli(sub, common)
     return parser
 
 

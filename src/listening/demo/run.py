@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from listening import pipeline, store
@@ -35,6 +35,7 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
             f"{server.base_url} (seed {seed or DEFAULT_SEED})"
         )
         pipeline.init(config, db)
+        _record_campaigns(config, db, world.campaigns())
         stats = pipeline.collect(
             config,
             db,
@@ -63,6 +64,19 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
     return db
 
 
+def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:
+    """The world's TV campaign, as an analyst would record it (`listening campaigns add`)."""
+    from listening.campaigns import add_campaign, make_campaign
+
+    brands = [b.name for b in config.brands]
+    with store.open_writer(db, publish_after=False) as con:
+        for c in campaigns:
+            add_campaign(
+                con,
+                make_campaign(c["name"], c["brand"], c["channel"], c["start"], c["end"], brands),
+            )
+
+
 def _reset(db: Path) -> None:
     for p in (db, store.snapshot_path(db), db.with_name(db.name + ".wal")):
         p.unlink(missing_ok=True)
@@ -72,12 +86,13 @@ def _reset(db: Path) -> None:
 def _print_summary(db: Path, out) -> None:
     con = store.open_reader(db)
     try:
-        last = con.execute("select max(published_at)::date from mentions").fetchone()[0]
-        rows = summarize(con, last or datetime.now(UTC).date())
+        rows = summarize(con)
     finally:
         con.close()
     out.result("")
-    out.result(f"{'marque':<22} {'mentions':>8} {'voix':>6} {'sentiment net':>13}  tendance 90 j")
+    out.result(
+        f"{'marque':<18} {'mentions':>8} {'voix':>6} {'sentiment net':>13}  réputation sur 90 jours"
+    )
     for r in rows:
         net = "—" if r.net_sentiment is None else f"{r.net_sentiment:+.2f}"
-        out.result(f"{r.brand:<22} {r.n_mentions:>8} {r.n_voices:>6} {net:>13}  {r.trend}")
+        out.result(f"{r.brand:<18} {r.n_mentions:>8} {r.n_voices:>6} {net:>13}  {r.trend}")

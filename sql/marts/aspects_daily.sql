@@ -1,0 +1,63 @@
+-- aspects_daily: what people talk about, per brand, local day and aspect
+-- (produit, service, prix, service client, livraison, communication). The
+-- tone of an aspect is the compound score of the sentences naming it
+-- (mentions.aspect_sentiment); 0.15 and -0.05 are the scorer's label
+-- thresholds (listening.sentiment POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD).
+create or replace table aspects_daily as
+
+with
+
+mentions as (
+    select * from stg_mentions
+    where not is_duplicate
+        and day <= getvariable('as_of')
+        and len(aspects) > 0
+),
+
+exploded as (
+    select
+        brand,
+        day,
+        mention_id,
+        aspect_sentiment,
+        unnest(aspects) as aspect,
+    from mentions
+),
+
+scored as (
+    select
+        *,
+        try_cast(
+            aspect_sentiment ->> ('$."' || aspect || '"') as double
+        ) as compound,
+    from exploded
+),
+
+daily as (
+    select
+        brand,
+        day,
+        aspect,
+        count(*) as n_mentions,
+        count(*) filter (where compound > 0.15) as n_positive,
+        count(*) filter (where compound < -0.05) as n_negative,
+        avg(compound) as mean_sentiment,
+    from scored
+    group by brand, day, aspect
+)
+
+select * from daily;
+
+comment on table aspects_daily is
+    'Mentions and tone per brand, local day and aspect.';
+comment on column aspects_daily.brand is 'Brand name from the config.';
+comment on column aspects_daily.day is 'Local day (settings.timezone).';
+comment on column aspects_daily.aspect is
+    'produit, service, prix, service client, livraison or communication.';
+comment on column aspects_daily.n_mentions is 'Mentions naming the aspect.';
+comment on column aspects_daily.n_positive is
+    'Of which the aspect''s sentences score above 0.15.';
+comment on column aspects_daily.n_negative is
+    'Of which the aspect''s sentences score below -0.05.';
+comment on column aspects_daily.mean_sentiment is
+    'Mean compound score of the aspect''s sentences, -1..1.';

@@ -1,0 +1,54 @@
+-- stg_documents: the documents view, renamed and cast for the marts: the
+-- local day (settings.timezone), the author key and the site host. A temp
+-- table: only the build needs it (all documents, most naming no brand), and
+-- writing it to the store would double the build time; analysts have the
+-- documents view.
+create or replace temp table stg_documents as
+
+with
+
+source as (
+    select * from documents
+),
+
+renamed as (
+    select
+        document_id,
+        kind,
+        url,
+        thread_url,
+        parent_id,
+        source,
+        channel,
+        author,
+        -- one person = one normalised name on one site (see the authors mart)
+        nullif(
+            lower(trim(regexp_replace(author, '\s+', ' ', 'g'))), ''
+        ) as author_key,
+        regexp_replace(
+            regexp_extract(
+                lower(url), '^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1
+            ),
+            '^www\.',
+            ''
+        ) as site,
+        published_at,
+        cast(
+            timezone(getvariable('timezone'), published_at) as date
+        ) as day,
+        title,
+        duplicate_of is not null as is_duplicate,
+    from source
+),
+
+keyed as (
+    select
+        *,
+        case
+            when author_key is not null
+                then substr(md5(author_key || '@' || site), 1, 16)
+        end as author_id,
+    from renamed
+)
+
+select * from keyed
