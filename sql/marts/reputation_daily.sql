@@ -3,7 +3,8 @@
 --
 -- reputation_index (-100..100) is the long memory of what people think:
 --   vote v = one person's mean label (+1, 0, -1) for a brand on one day, so a
---     prolific author counts once a day;
+--     prolific author counts once a day; mentions about the advertising
+--     (aspect 'communication') are buzz and do not vote;
 --   weight of a vote s days old: w = 0.5 ^ (s / half_life_days);
 --   prior mean mu_t = (sum of all votes up to t) / (count + k): the brand's
 --     long-run mean, itself pulled towards neutral while it is young;
@@ -26,7 +27,11 @@ mentions as (
 ),
 
 votes as (
-    -- one vote per person, brand and day; anonymous mentions vote alone
+    -- one vote per person, brand and day; anonymous mentions vote alone.
+    -- Talk about the advertising (aspect 'communication') is buzz, not
+    -- reputation: a TV campaign makes people talk about the ad, only products
+    -- and service make reputation, so such mentions count in n_mentions but
+    -- do not vote.
     select
         brand,
         day,
@@ -34,6 +39,7 @@ votes as (
         avg(label_score) as vote,
     from mentions
     where label_score is not null
+        and not list_contains(coalesce(aspects, []), 'communication')
     group by brand, day, voice_id
 ),
 
@@ -254,6 +260,7 @@ comment on column reputation_daily.reputation_evidence is
     'Decayed number of votes behind the index (sum of weights).';
 comment on column reputation_daily.reputation_index is
     'Long-memory reputation, -100..100: exponentially weighted mean vote '
+    '(one per person and day; talk about the advertising does not vote) '
     '(half-life settings.reputation_half_life_days), shrunk towards '
     'reputation_prior with weight settings.reputation_prior_weight.';
 comment on column reputation_daily.reputation_lower is

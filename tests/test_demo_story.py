@@ -1,0 +1,96 @@
+"""The demo world tells its story through the real pipeline (issue 2 and 6 acceptance).
+
+A TV campaign makes buzz but leaves reputation flat; a product defect slowly erodes Orvéa's
+reputation and opens exactly one drift alert; Fournil Dupré recovers after fixing its
+customer service.
+"""
+
+from datetime import date
+
+import pytest
+
+from listening import store
+from listening.demo.world import DEFAULT_END, build_world
+
+
+@pytest.fixture(scope="module")
+def con(demo_store):
+    db, _ = demo_store
+    con = store.open_reader(db)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def story():
+    world = build_world("http://127.0.0.1:1", end=DEFAULT_END)
+    return {e["kind"]: e for e in world.story()}
+
+
+def index_on(con, brand: str, day: date) -> float:
+    return con.execute(
+        "select reputation_index from reputation_daily where brand = ? and day = ?", [brand, day]
+    ).fetchone()[0]
+
+
+def test_summary_names_every_brand(demo_store):
+    _, lines = demo_store
+    text = "\n".join(lines)
+    for brand in ("Fournil Dupré", "Orvéa", "Ambrelle", "Maison Kervalec", "Telzio", "Tissandre"):
+        assert brand in text
+    assert "make dashboard" in text
+
+
+def test_every_layer_is_filled(con):
+    for relation in (
+        "documents",
+        "mentions",
+        "reputation_daily",
+        "authors",
+        "threads",
+        "share_of_voice",
+        "aspects_daily",
+        "campaign_impact",
+    ):
+        assert con.execute(f"select count(*) from {relation}").fetchone()[0] > 0, relation
+    # Threads keep who answered whom.
+    assert (
+        con.execute("select count(*) from documents where parent_id is not null").fetchone()[0]
+        > 100
+    )
+
+
+def test_tv_campaign_makes_buzz_not_reputation(con, story):
+    during = con.execute(
+        "select buzz_lift, is_change_within_bounds, reputation_change from campaign_impact "
+        "where brand = ? and period = 'during'",
+        [story["campaign"]["brand"]],
+    ).fetchone()
+    buzz_lift, within_bounds, change = during
+    assert buzz_lift >= 3, during
+    assert within_bounds, f"reputation moved {change:+.1f} points during the campaign"
+
+
+def test_product_defect_erodes_reputation_with_one_drift_alert(con, story):
+    defect = story["defect"]
+    brand = defect["brand"]
+    start, end = defect["start"], defect["end"]
+    assert index_on(con, brand, end) < index_on(con, brand, start) - 5
+    drifts = con.execute(
+        "select summary from alerts where rule = 'reputation_drift' and brand = ? "
+        "and summary like '%baisse%'",
+        [brand],
+    ).fetchall()
+    assert len(drifts) == 1, drifts
+
+
+def test_recovering_brand_turns_up(con, story):
+    fix = story["care_fix"]
+    brand = fix["brand"]
+    assert index_on(con, brand, fix["end"]) > index_on(con, brand, fix["start"]) + 5
+    rises = con.execute(
+        "select count(*) from alerts where rule = 'reputation_drift' and brand = ? "
+        "and summary like '%hausse%'",
+        [brand],
+    ).fetchone()[0]
+    assert rises >= 1
