@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test lint format dashboard docs clean
+.PHONY: help install demo test browser lint format dashboard docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,8 +26,15 @@ $(STAMP): pyproject.toml uv.lock
 demo: install ## run the whole pipeline on the bundled French demo world
 	$(BIN)/listening demo
 
-test: install ## run the test suite
+test: install browser ## run the test suite
 	$(BIN)/pytest
+
+# The dashboard tests drive Debian's Chromium (never a downloaded browser build).
+browser: ## install Debian's chromium for the dashboard tests (apt, as root) when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "the dashboard tests need Debian's chromium: sudo apt-get install chromium"; \
+		exit 1; fi; }
 
 lint: install ## ruff (with the Airflow AIR rules on dags/)
 	$(BIN)/ruff check src tests bench dashboards dags
@@ -46,3 +53,19 @@ clean: ## remove the venv and generated data
 
 docs: install ## regenerate the README's SQL reference from the store's COMMENT ON text
 	$(BIN)/python tests/test_docs.py --write
+
+# -- Airflow (docs-operations.md) -------------------------------------------------------------
+# Both targets source dags/airflow-env.sh: AIRFLOW_HOME (default: airflow/ in the store's
+# folder), the DAGs folder, no examples, the API on 127.0.0.1.
+AIRFLOW_ENV := source dags/airflow-env.sh &&
+
+.PHONY: airflow-init airflow
+
+airflow-init: install ## prepare Airflow: metadata DB migrated, pools listening_http and listening_store
+	$(AIRFLOW_ENV) mkdir -p "$$AIRFLOW_HOME" && echo "AIRFLOW_HOME=$$AIRFLOW_HOME" \
+		&& airflow db migrate \
+		&& airflow pools set listening_http 8 "concurrent fetch tasks (HTTP)" \
+		&& airflow pools set listening_store 1 "the single DuckDB writer: plan, load, analyze, build"
+
+airflow: airflow-init ## start Airflow (scheduler, DAG processor, API server) on http://127.0.0.1:8080
+	$(AIRFLOW_ENV) exec airflow standalone

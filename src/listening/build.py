@@ -85,15 +85,16 @@ def sql_variables(config: Config, as_of: date) -> dict[str, object]:
 
 
 def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Temp tables ``brands``, ``competitors`` (each brand's set, itself included) and
-    ``official_authors`` (the brands' own accounts, name normalised as in stg_documents)."""
-    con.execute("create or replace temp table brands (brand varchar primary key)")
+    """Tables ``brands``, ``competitors`` (each brand's set, itself included) and
+    ``official_authors`` (the brands' own accounts, name normalised as in stg_documents),
+    copied from the config at each build so SQL users and dashboards see them too."""
+    con.execute("create or replace table brands (brand varchar primary key)")
     con.execute(
-        "create or replace temp table competitors (brand varchar, competitor varchar, "
+        "create or replace table competitors (brand varchar, competitor varchar, "
         "primary key (brand, competitor))"
     )
     con.execute(
-        "create or replace temp table official_authors (brand varchar, author varchar, "
+        "create or replace table official_authors (brand varchar, author varchar, "
         "author_key varchar)"
     )
     brands = [b.name for b in config.brands]
@@ -110,6 +111,24 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "nullif(lower(trim(regexp_replace(?, '\\s+', ' ', 'g'))), '')",
             [(b, a, a) for b, a in official],
         )
+    for statement in _CONFIG_TABLE_COMMENTS:
+        con.execute(statement)
+
+
+_CONFIG_TABLE_COMMENTS = [
+    "comment on table brands is 'The brands of the config (rebuilt by each build).'",
+    "comment on column brands.brand is 'Brand name from the config.'",
+    "comment on table competitors is "
+    "'Each brand''s competitive set from the config, the brand itself included.'",
+    "comment on column competitors.brand is 'The focal brand.'",
+    "comment on column competitors.competitor is 'A brand of its set (itself included).'",
+    "comment on table official_authors is "
+    "'The brands'' own accounts (config official_authors): their comments are answers.'",
+    "comment on column official_authors.brand is 'Brand name.'",
+    "comment on column official_authors.author is 'Account name as written in the config.'",
+    "comment on column official_authors.author_key is "
+    "'Lower-cased, space-folded name, as documents'' authors are matched.'",
+]
 
 
 def check_range(con: duckdb.DuckDBPyConnection, config: Config, as_of: date) -> None:

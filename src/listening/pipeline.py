@@ -141,6 +141,7 @@ def analyze_stage(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
     with store.open_writer(db, on_wait=say) as con:
+        _ingest_pending(con, db, now or _now())
         return analyze(con, config, now or _now(), rescore=rescore, on_progress=on_progress)
 
 
@@ -153,7 +154,15 @@ def build_stage(
     on_progress: Callable[[str], None] | None = None,
 ) -> BuildStats:
     with store.open_writer(db, on_wait=say) as con:
+        _ingest_pending(con, db, now or _now())
         return build(con, config, now or _now(), on_progress=on_progress)
+
+
+def _ingest_pending(con, db: Path, now: datetime) -> None:
+    """What readers left for the writer: analysts' label corrections from the dashboards."""
+    from listening.overrides import ingest_overrides
+
+    ingest_overrides(con, db, now)
 
 
 def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -> None:

@@ -1,0 +1,71 @@
+"""The `listening` dashboards: `listening dashboard` runs this with LISTENING_DB set.
+
+Every page reads the published snapshot through `data.py` and named queries in `queries/`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import data
+
+st.set_page_config(page_title="listening", page_icon=":material/campaign:", layout="wide")
+
+# Not "pages/": Streamlit would then route a first visit to a page URL through its old
+# folder-based navigation, skipping this script (PagesManager.uses_pages_directory).
+PAGES = Path(__file__).resolve().parent / "views"
+pages = [
+    st.Page(
+        PAGES / "reputation.py",
+        title="Réputation",
+        icon=":material/monitoring:",
+        url_path="reputation",
+        default=True,
+    ),
+    st.Page(PAGES / "mentions.py", title="Mentions", icon=":material/forum:", url_path="mentions"),
+    st.Page(PAGES / "voix.py", title="Voix", icon=":material/record_voice_over:", url_path="voix"),
+    st.Page(
+        PAGES / "conversations.py",
+        title="Conversations",
+        icon=":material/chat:",
+        url_path="conversations",
+    ),
+    st.Page(PAGES / "sujets.py", title="Sujets", icon=":material/label:", url_path="sujets"),
+    st.Page(
+        PAGES / "part_de_voix.py",
+        title="Part de voix",
+        icon=":material/balance:",
+        url_path="part-de-voix",
+    ),
+    st.Page(
+        PAGES / "alertes.py",
+        title="Alertes",
+        icon=":material/notifications_active:",
+        url_path="alertes",
+    ),
+    st.Page(PAGES / "sources.py", title="Sources", icon=":material/rss_feed:", url_path="sources"),
+]
+
+
+@st.fragment(run_every=5)
+def snapshot_watch() -> None:
+    """Rerun the page when the pipeline publishes a new snapshot (no restart needed)."""
+    try:
+        key = data.current().key
+    except data.NoSnapshot:
+        key = None
+    seen = st.session_state.get("_snapshot_key")
+    st.session_state["_snapshot_key"] = key
+    if seen is not None and key is not None and seen != key:
+        st.rerun(scope="app")
+
+
+with st.sidebar:
+    snapshot_watch()
+
+st.navigation(pages).run()

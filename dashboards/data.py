@@ -1,0 +1,180 @@
+"""Named queries on the published snapshot, cached per snapshot.
+
+The dashboards never open the live store (DuckDB refuses any open while the pipeline writes).
+Each batch of queries attaches the snapshot read-only into a fresh in-memory DuckDB: a plain
+``duckdb.connect(path)`` would reuse a database instance still open in this process and keep
+serving the previous snapshot after ``listening build`` renamed a new one over it. Results are
+cached under the snapshot's identity (inode, mtime, size), so a new snapshot is noticed on the
+next query, without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+QUERIES = Path(__file__).resolve().parent / "queries"
+ENV_DB = "LISTENING_DB"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_CACHE_SIZE = 256
+
+
+class NoSnapshot(Exception):
+    """No store configured, or no snapshot published yet; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    inode: int
+    mtime_ns: int
+    size: int
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return (str(self.path), self.inode, self.mtime_ns, self.size)
+
+
+def db_path() -> Path:
+    value = os.environ.get(ENV_DB)
+    if not value:
+        raise NoSnapshot(
+            "aucun store indiqué : lancez le tableau de bord avec `listening dashboard` "
+            "(ou définissez LISTENING_DB)"
+        )
+    return Path(value).expanduser()
+
+
+def snapshot_path(db: Path) -> Path:
+    # Same rule as listening.store.snapshot_path, kept here so that pages load without
+    # importing the pipeline.
+    return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
+
+
+def current() -> Snapshot:
+    """The snapshot as it is on disk now."""
+    path = snapshot_path(db_path())
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise NoSnapshot(
+            f"pas encore d'instantané publié ({path.name}) : lancez `listening init` "
+            "puis `listening run`"
+        ) from None
+    return Snapshot(path, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def sql_text(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"bad query name {name!r}")
+    return (QUERIES / f"{name}.sql").read_text("utf-8")
+
+
+def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"attach '{str(snap.path).replace(chr(39), chr(39) * 2)}' as snap (read_only)")
+    con.execute("use snap")
+    return con
+
+
+class _Cache:
+    def __init__(self, size: int):
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
+
+    def get(self, key: tuple) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: tuple, value: Any) -> None:
+        with self.lock:
+            # Results of older snapshots are never asked again.
+            for k in [k for k in self.items if k[0] != key[0]]:
+                del self.items[k]
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_cache = _Cache(_CACHE_SIZE)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    sql = sql_text(name)
+    wanted = set(_PARAM.findall(sql))
+    missing = wanted - params.keys()
+    if missing:
+        raise ValueError(f"query {name} needs parameters {sorted(missing)}")
+    args = {k: (list(v) if isinstance(v, tuple | set) else v) for k, v in params.items()}
+    args = {k: v for k, v in args.items() if k in wanted}
+    return con.execute(sql, args).df()
+
+
+def fetch(requests: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, pd.DataFrame]:
+    """Run a batch of named queries ``{key: (name, params)}`` on one snapshot.
+
+    Cached results are returned as they are; the others run on one read-only connection.
+    The returned frames are shared by the cache: copy one before changing it.
+    """
+    attempts = 5
+    for attempt in range(attempts):
+        snap = current()
+        out: dict[str, pd.DataFrame] = {}
+        todo = {}
+        for key, (name, params) in requests.items():
+            ckey = (snap.key, name, tuple(sorted((k, _freeze(v)) for k, v in params.items())))
+            hit = _cache.get(ckey)
+            if hit is None:
+                todo[key] = (name, params, ckey)
+            else:
+                out[key] = hit
+        if not todo:
+            return out
+        con = _open(snap)
+        try:
+            # Renamed between stat and attach: we cannot tell which one we read. Try again;
+            # if the pipeline publishes that fast, use what we read without caching it.
+            cacheable = current() == snap
+            if not cacheable and attempt < attempts - 1:
+                continue
+            for key, (name, params, ckey) in todo.items():
+                df = _run(con, name, params)
+                if cacheable:
+                    _cache.put(ckey, df)
+                out[key] = df
+        finally:
+            con.close()
+        return out
+    raise AssertionError("unreachable")
+
+
+def query(name: str, **params: Any) -> pd.DataFrame:
+    return fetch({"q": (name, params)})["q"]
+
+
+def relations() -> set[str]:
+    """Tables and views of the snapshot's main schema (to show empty states, not errors)."""
+    df = query("relations")
+    return set(df["name"])
+
+
+def has(*names: str) -> bool:
+    return set(names) <= relations()

@@ -1,0 +1,27 @@
+-- One mention, whole, with its sentiment explanation.
+select
+    mention_id,
+    brand,
+    document_id,
+    kind,
+    url,
+    thread_url,
+    parent_id,
+    source,
+    channel,
+    author,
+    published_at,
+    title,
+    text,
+    lang,
+    matched_terms,
+    sentiment,
+    sentiment_label,
+    is_overridden,
+    sentiment_explanation::varchar as sentiment_explanation,
+    sentiment_version,
+    aspects,
+    aspect_sentiment::varchar as aspect_sentiment,
+    is_duplicate,
+from mentions
+where mention_id = $mention_id

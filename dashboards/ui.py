@@ -1,0 +1,132 @@
+"""Shared bits of the pages: empty states, escaping, filters, the completion marker.
+
+Text from the web (titles, comments, author names) is shown with ``st.text``, in dataframes, or
+through :func:`md` which escapes every Markdown and HTML character: no page ever passes web text
+to ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+
+import altair as alt
+import streamlit as st
+
+import data
+
+LABELS_FR = {
+    "positive": "positif",
+    "neutral": "neutre",
+    "negative": "négatif",
+    "unscored": "non évalué",
+}
+STATUS_FR = {
+    "promoter": "promoteurs",
+    "detractor": "détracteurs",
+    "turned": "retournés",
+    "neutral": "neutres",
+}
+
+
+def time_x(field: str = "day:T", **kw) -> alt.X:
+    """A time axis with French-readable numeric dates (Vega's month names are English)."""
+    return alt.X(field, title=None, axis=alt.Axis(format="%d/%m/%y", labelOverlap=True), **kw)
+
+
+RULES_FR = {
+    "negative_spike": "pic négatif",
+    "reputation_drift": "dérive de réputation",
+    "regular_turned_detractor": "habitué devenu détracteur",
+    "unanswered_negative_thread": "fil négatif sans réponse",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~$:=\"'])")
+
+
+def md(text: object) -> str:
+    """Web text made inert for ``st.markdown``: every Markdown/HTML character escaped."""
+    s = "" if text is None else str(text)
+    s = " ".join(s.split())
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def start_page(title: str) -> float:
+    st.title(title)
+    st.session_state["_page_title"] = title
+    return time.perf_counter()
+
+
+def done(t0: float) -> None:
+    """The completion marker the tests and the bench wait for, with the snapshot's date."""
+    try:
+        snap = data.current()
+        stamp = time.strftime("%d/%m/%Y %H:%M:%S", time.localtime(snap.mtime_ns / 1e9))
+        where = f"instantané du {stamp}"
+    except data.NoSnapshot:
+        where = "pas d'instantané"
+    title = st.session_state.get("_page_title", "")
+    st.caption(f"Page prête · {title} · {where} · rendue en {time.perf_counter() - t0:.2f} s")
+
+
+def require(*relations: str) -> bool:
+    """True when the snapshot has these relations; else an empty state saying what to do."""
+    try:
+        have = data.relations()
+    except data.NoSnapshot as exc:
+        st.info(str(exc))
+        return False
+    missing = [r for r in relations if r not in have]
+    if not missing:
+        return True
+    marts = {
+        "reputation_daily",
+        "authors",
+        "threads",
+        "share_of_voice",
+        "aspects_daily",
+        "campaign_impact",
+    }
+    if set(missing) & marts:
+        st.info(
+            f"Pas encore de marts ({', '.join(missing)}) : lancez `listening build` "
+            "(ou `listening run`) pour les construire et publier l'instantané."
+        )
+    else:
+        st.info(
+            f"L'instantané n'a pas {', '.join(missing)} : lancez `listening init` pour "
+            "mettre le store à jour."
+        )
+    return False
+
+
+def period_filter(first: date | None, last: date | None, key: str = "period") -> tuple[date, date]:
+    """A period picker in the sidebar, defaulting to the last 12 months of data."""
+    last = last or date.today()
+    first = first or (last - timedelta(days=365))
+    default_start = max(first, last - timedelta(days=365))
+    value = st.sidebar.date_input(
+        "Période",
+        value=(default_start, last),
+        min_value=first,
+        max_value=last,
+        key=key,
+        format="DD/MM/YYYY",
+    )
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return value[0], value[1]
+    if isinstance(value, tuple | list) and len(value) == 1:
+        return value[0], value[0]
+    return default_start, last
+
+
+def fmt_pct(x: float | None) -> str:
+    if x is None or x != x:
+        return "—"
+    return f"{x * 100:.0f} %"
+
+
+def fmt_num(x: float | None, digits: int = 2) -> str:
+    if x is None or x != x:
+        return "—"
+    return f"{x:.{digits}f}".replace(".", ",")

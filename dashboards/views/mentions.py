@@ -1,0 +1,282 @@
+"""Mentions: filter, search, open one (whole text, explanation, thread), correct its label."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+import data
+import ui
+from listening.config import ASPECTS
+from listening.overrides import OverrideError, pending_overrides, record_override
+
+PAGE_SIZE = 50
+EXPORT_MAX = 100_000
+ALL = "Toutes"
+
+t0 = ui.start_page("Mentions")
+
+
+def label_fr(label: str | None, pending: str | None) -> str:
+    if pending:
+        return f"{ui.LABELS_FR[pending]} (en attente)"
+    return ui.LABELS_FR.get(label or "unscored", "non évalué")
+
+
+def show_text(text: str | None) -> None:
+    """Web text, paragraphs kept, every Markdown/HTML character escaped."""
+    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
+    st.markdown("\n\n".join(ui.md(p) for p in paragraphs) or "*(texte vide)*")
+
+
+def safe_url(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def thread_tree(docs: pd.DataFrame) -> list[tuple[int, dict]]:
+    """Documents in reading order with their reply depth (parent_id), orphans at depth 1."""
+    rows = docs.to_dict("records")
+    ids = {r["document_id"] for r in rows}
+    children: dict[str | None, list[dict]] = {}
+    for r in rows:
+        parent = r["parent_id"] if r["parent_id"] in ids else None
+        if r["kind"] == "post":
+            parent = "__root__"
+        children.setdefault(parent, []).append(r)
+    out: list[tuple[int, dict]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            out.append((depth, r))
+            walk(r["document_id"], depth + 1)
+
+    walk("__root__", 0)
+    walk(None, 1)
+    return out
+
+
+def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
+    detail = data.query("mention_detail", mention_id=mention_id)
+    if detail.empty:
+        st.warning("Cette mention n'est pas (ou plus) dans l'instantané.")
+        return
+    m = detail.iloc[0]
+    st.divider()
+    kind = "Commentaire" if m["kind"] == "comment" else "Post"
+    st.subheader(
+        ui.md(m["title"]) if m["title"] else f"{kind} de {ui.md(m['author'] or 'anonyme')}"
+    )
+    st.markdown(
+        f"**{ui.md(m['brand'])}** · {ui.md(m['source'])} ({ui.md(m['channel'])}) · "
+        f"{ui.md(m['author'] or 'anonyme')} · {m['published_at']:%d/%m/%Y %H:%M} · "
+        f"langue {ui.md(m['lang'] or '?')} · {'commentaire' if m['kind'] == 'comment' else 'post'}"
+    )
+    url = safe_url(m["url"])
+    if url:
+        st.link_button("Ouvrir l'original ↗", url)
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("##### Texte intégral")
+        with st.container(border=True):
+            show_text(m["text"])
+    with right:
+        st.markdown("##### Sentiment")
+        current = pending.get(mention_id)
+        st.markdown(
+            f"Étiquette : **{label_fr(m['sentiment_label'], current)}**"
+            + (" (corrigée par un analyste)" if m["is_overridden"] and not current else "")
+            + (f" · score {m['sentiment']:+.2f}" if pd.notna(m["sentiment"]) else "")
+        )
+        try:
+            terms = json.loads(m["sentiment_explanation"] or "[]")
+        except ValueError:
+            terms = []
+        if terms:
+            expl = pd.DataFrame(terms)
+            expl = expl.rename(columns={"term": "terme", "weight": "poids", "negated": "nié"})
+            st.dataframe(expl, hide_index=True, width="stretch")
+        else:
+            st.caption("Aucun terme n'a pesé sur le score.")
+        if m["aspects"] is not None and len(m["aspects"]):
+            st.caption("Sujets : " + ", ".join(ui.md(a) for a in m["aspects"]))
+        with st.form(f"fix_{mention_id}"):
+            st.markdown("Corriger l'étiquette")
+            options = list(ui.LABELS_FR)[:3]
+            label = st.radio(
+                "Étiquette juste",
+                options,
+                format_func=lambda x: ui.LABELS_FR[x],
+                index=options.index(m["sentiment_label"]) if m["sentiment_label"] in options else 1,
+                horizontal=True,
+                key=f"fix_label_{mention_id}",
+            )
+            note = st.text_input("Note (facultative)", key=f"fix_note_{mention_id}")
+            by = st.text_input("Votre nom (facultatif)", key="fix_by")
+            if st.form_submit_button("Enregistrer la correction"):
+                try:
+                    record_override(db, mention_id, label, note, by, datetime.now(UTC))
+                except (OverrideError, OSError) as exc:
+                    st.error(f"Correction non enregistrée : {exc}")
+                else:
+                    st.success(
+                        f"Correction enregistrée ({ui.LABELS_FR[label]}), en attente : elle "
+                        "entrera dans le store à la prochaine étape du pipeline."
+                    )
+    st.markdown("##### Fil de discussion")
+    docs = data.query("thread_documents", thread_url=m["thread_url"])
+    for depth, r in thread_tree(docs):
+        _, body = st.columns([min(depth, 6) * 0.04 + 0.001, 1])
+        with body, st.container(border=True):
+            here = " :orange-badge[cette mention]" if r["document_id"] == m["document_id"] else ""
+            arrow = "↳ " if depth else ""
+            st.markdown(
+                f"{arrow}**{ui.md(r['author'] or 'anonyme')}** · "
+                f"{r['published_at']:%d/%m/%Y %H:%M}{here}"
+            )
+            if r["kind"] == "post" and r["title"]:
+                st.markdown(f"**{ui.md(r['title'])}**")
+            show_text(r["text"])
+
+
+try:
+    db = data.db_path()
+except data.NoSnapshot as exc:
+    st.info(str(exc))
+    ui.done(t0)
+    st.stop()
+
+if ui.require("mentions"):
+    # The reputation mart lists the brands in a blink; the mentions view needs a full scan.
+    brands_query = "reputation_brands" if data.has("reputation_daily") else "brands"
+    res = data.fetch(
+        {
+            "brands": (brands_query, {}),
+            "facets": ("mention_facets", {}),
+            "period": ("mention_period", {}),
+        }
+    )
+    if res["brands"].empty:
+        st.info(
+            "Aucune mention encore : vérifiez les sources et les marques dans listening.toml, "
+            "puis lancez `listening run`."
+        )
+        ui.done(t0)
+        st.stop()
+    facets = res["facets"]
+
+    def facet(name: str) -> list[str]:
+        return [v for v in facets.loc[facets["facet"] == name, "value"] if v is not None]
+
+    sb = st.sidebar
+    brand = sb.selectbox("Marque", [ALL, *res["brands"]["brand"]], key="m_brand")
+    start, end = ui.period_filter(
+        res["period"]["first_day"].iloc[0], res["period"]["last_day"].iloc[0], key="m_period"
+    )
+    q = sb.text_input("Rechercher dans le texte", key="m_q").strip()
+    sources = sb.multiselect("Sources", facet("source"), key="m_sources", placeholder="Toutes")
+    channels = sb.multiselect("Canaux", facet("channel"), key="m_channels", placeholder="Tous")
+    sentiment = sb.selectbox(
+        "Sentiment",
+        [ALL, *ui.LABELS_FR],
+        format_func=lambda x: ui.LABELS_FR.get(x, x),
+        key="m_sentiment",
+    )
+    aspect = sb.selectbox("Sujet", [ALL, *ASPECTS], key="m_aspect")
+    author = sb.text_input("Auteur contient", key="m_author").strip()
+    lang = sb.selectbox("Langue", [ALL, *facet("lang")], key="m_lang")
+    params = {
+        "brand": None if brand == ALL else brand,
+        "start": start,
+        "end": end,
+        "sources": sources,
+        "channels": channels,
+        "sentiment": None if sentiment == ALL else sentiment,
+        "aspect": None if aspect == ALL else aspect,
+        "author": author or None,
+        "lang": None if lang == ALL else lang,
+        "q": q or None,
+    }
+    page_no_before = page_no = int(st.session_state.get("m_page", 1))
+    found = data.fetch(
+        {
+            "count": ("mentions_count", params),
+            "rows": (
+                "mentions_search",
+                {**params, "limit": PAGE_SIZE, "offset": (page_no - 1) * PAGE_SIZE},
+            ),
+        }
+    )
+    total = int(found["count"]["n_mentions"].iloc[0])
+    n_pages = max(1, -(-total // PAGE_SIZE))
+    top = st.columns([2, 1, 1])
+    noun = "mention correspond" if total == 1 else "mentions correspondent"
+    top[0].markdown(f"**{total:,}** {noun} aux filtres".replace(",", " "))
+    if page_no > n_pages:
+        st.session_state["m_page"] = 1  # the filters changed: back to the first page
+    page_no = top[1].number_input(
+        f"Page (sur {n_pages})", min_value=1, max_value=n_pages, step=1, key="m_page"
+    )
+    if int(page_no) != page_no_before:
+        found["rows"] = data.query(
+            "mentions_search", **params, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE
+        )
+    rows = found["rows"].copy()
+    pending = pending_overrides(db)
+    with top[2]:
+        if st.button("Préparer l'export CSV", key="m_export_prep"):
+            export = data.query("mentions_export", **params, limit=EXPORT_MAX)
+            st.session_state["m_export"] = (repr(params), export.to_csv(index=False).encode())
+        prepared = st.session_state.get("m_export")
+        if prepared and prepared[0] == repr(params):  # only the export of these filters
+            st.download_button(
+                "Télécharger le CSV",
+                prepared[1],
+                file_name="mentions.csv",
+                mime="text/csv",
+                key="m_export_dl",
+            )
+    if total > EXPORT_MAX:
+        st.caption(f"L'export CSV s'arrête aux {EXPORT_MAX:,} mentions les plus récentes.")
+
+    rows["étiquette"] = [
+        label_fr(lbl, pending.get(mid))
+        for lbl, mid in zip(rows["sentiment_label"], rows["mention_id"], strict=True)
+    ]
+    table = rows[
+        ["published_at", "brand", "étiquette", "source", "channel", "author", "excerpt"]
+    ].rename(
+        columns={
+            "published_at": "date",
+            "brand": "marque",
+            "channel": "canal",
+            "author": "auteur",
+            "excerpt": "extrait",
+        }
+    )
+    st.caption("Cliquez sur une ligne pour lire la mention entière, son fil et son explication.")
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="m_table",
+        column_config={
+            "date": st.column_config.DatetimeColumn("date", format="DD/MM/YYYY HH:mm"),
+            "extrait": st.column_config.TextColumn("extrait", width="large"),
+        },
+    )
+    selected = None
+    picked = event.selection.rows if event and event.selection else []
+    if picked and picked[0] < len(rows):
+        selected = rows["mention_id"].iloc[picked[0]]
+        st.query_params["mention"] = selected
+    elif "mention" in st.query_params:
+        selected = st.query_params["mention"]
+    if selected:
+        show_mention(selected, db, pending)
+
+ui.done(t0)
