@@ -19,6 +19,22 @@ class _Quiet:
         self.lines: list[str] = []
 
 
+@pytest.fixture
+def blog(feed_server):
+    """A WordPress-like blog on the loopback server: two posts, one with a comment thread."""
+    from tests.test_collect import blog_feed, comment_feed
+
+    base = feed_server.base_url
+    feed_server.static("/greg/feed/", blog_feed(base), etag='"f1"')
+    feed_server.static(
+        "/greg/2026/11/box/feed/",
+        comment_feed(base),
+        content_type="application/atom+xml",
+        etag='"c1"',
+    )
+    return feed_server
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> tuple[Path, list[str]]:
     """The demo world run through the whole pipeline once per session: (store, printed lines)."""

@@ -101,19 +101,6 @@ def health(config) -> dict[str, dict]:
     return {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
 
 
-@pytest.fixture
-def blog(feed_server):
-    base = feed_server.base_url
-    feed_server.static("/greg/feed/", blog_feed(base), etag='"f1"')
-    feed_server.static(
-        "/greg/2026/11/box/feed/",
-        comment_feed(base),
-        content_type="application/atom+xml",
-        etag='"c1"',
-    )
-    return feed_server
-
-
 def test_feed_and_comment_thread_become_documents(tmp_path, blog):
     write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
     config, stats = collect(tmp_path)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from listening import pipeline, store
 from listening.overrides import pending_overrides, record_override
-from tests.test_collect import NOW, blog, collect, write_config  # noqa: F401 - fixture
+from tests.test_collect import NOW, collect, write_config
 
 
 def test_analyst_correction_reaches_the_store_and_survives_rescoring(tmp_path, blog, monkeypatch):

@@ -1,4 +1,4 @@
-"""Named exceptions raised by the library; only the edges (CLI, DAG tasks) turn them into messages."""
+"""Named exceptions of the library; only the edges (CLI, DAG tasks) turn them into messages."""
 
 
 class ListeningError(Exception):
