@@ -81,6 +81,44 @@ def test_other_idioms(scorer):
     assert scorer.score("Je kiffe grave.").label == "positive"
 
 
+def test_hashtags_are_read_as_words_at_half_weight(scorer):
+    spaced = scorer.score("Livraison en retard, pas à la hauteur")
+    tagged = scorer.score("Livraison en retard #PasÀLaHauteur")
+    assert tagged.label == spaced.label == "negative"
+    terms = {e["term"]: e["weight"] for e in tagged.explanation}
+    assert terms["pas à la hauteur"] == pytest.approx(-1.8 * 0.5)
+    assert scorer.score("Vendeur #nul").label == "negative"
+    assert scorer.score("Merci #génial").compound < scorer.score("Merci génial").compound
+    assert scorer.score("#EnDirect du salon").label == "neutral"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les panneaux solaires et les énergies renouvelables.",
+        "Un dossier sur le réchauffement climatique.",
+        "Le rayon bio et les produits en plastique.",
+        "Les plantes du jardin.",
+        "L'isolation des combles.",
+        "Un sujet sensible.",
+        "Les forces de l'ordre.",
+        "Les géants du numérique.",
+        "Certains clients attendent.",
+        "Un envoyé spécial.",
+        "Complètement.",
+    ],
+)
+def test_topic_words_and_false_friends_are_neutral(scorer, text):
+    assert scorer.score(text).label == "neutral"
+
+
+def test_french_senses_of_translated_words(scorer):
+    assert scorer.score("Un spectacle époustouflant.").label == "positive"
+    assert scorer.score("Le moins cher du quartier.").label == "positive"
+    assert scorer.score("Ce vendeur est stupide.").label == "negative"
+    assert scorer.score("Une réponse affligeante.").label == "negative"
+
+
 def test_exclamation_marks_keep_neutral_text_neutral(scorer, vader):
     text = "Le magasin ouvre à 9 h !!"
     assert scorer.score(text).compound == 0.0
@@ -184,6 +222,7 @@ def test_floor_on_own_set(scorer):
         fp = sum(p == c != g for g, p in zip(gold, pred, strict=True))
         fn = sum(g == c != p for g, p in zip(gold, pred, strict=True))
         f1s.append(2 * tp / (2 * tp + fp + fn))
-    # Measured 0.95 on fr-1.0; the floor leaves room for lexicon edits, not for regressions.
+    # Measured 0.96 on fr-1.0 and fr-1.1; the floor leaves room for lexicon edits, not for
+    # regressions.
     assert accuracy >= 0.90
     assert sum(f1s) / 3 >= 0.90

@@ -31,6 +31,7 @@ if ui.require("source_health"):
                 "réactive avec `listening sources --enable NOM`."
             )
         health["state"] = health["state"].map(lambda s: STATE_FR.get(s, s))
+        health["last_error"] = health["last_error"].fillna("")
         st.dataframe(
             health.rename(
                 columns={

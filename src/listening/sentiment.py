@@ -6,6 +6,9 @@ after the verb (``je n'aime pas``), negates on every ``plus``, ignores ``aucun``
 idioms and turns neutral text with ``!!`` or ``...`` negative. Our corrections and additions live in
 ``listening/lexicon/`` (see its README for where each list comes from).
 
+Tweet conventions: links and ``@user`` are skipped, hashtags are read as words (camel case split,
+at half weight, see ``TAG_SCALE``), elongations ("trooop") are looked up de-elongated.
+
 Scoring is done per sentence, as VADER's authors recommend, and sentence scores are averaged
 (weighted by ``mais``-style contrast), so long comments do not saturate towards ±1.
 """
@@ -18,12 +21,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
-SENTIMENT_VERSION = "fr-1.0"
+SENTIMENT_VERSION = "fr-1.1"
 
 # Labels: a compound strictly above/below these is positive/negative. VADER documents ±0.05; the
 # positive side is raised to 0.15 because the base lexicon, translated from English, rates many
 # neutral French words mildly positive. Tuned on the DEFT 2017 training tweets only (train
-# macro-F1 0.633 at ±0.05 → 0.660), and it also helps on tests/data/sentiment_fr.tsv.
+# macro-F1 0.633 at ±0.05 → 0.660), and it also helps on tests/data/sentiment_fr.tsv. Re-checked
+# for fr-1.1 by 5-fold cross-validation on those training tweets: every fold picks +0.10 or
+# +0.15 and 0 or -0.05, within 0.002 of each other, so the values stay.
 POSITIVE_THRESHOLD = 0.15
 NEGATIVE_THRESHOLD = -0.05
 
@@ -35,6 +40,11 @@ N_SCALAR_WEAK = -0.5  # "peu aimable"
 EP_INCR = 0.292  # per exclamation mark, up to 4
 QM_INCR = 0.18  # per question mark, 2 or 3 of them
 ALPHA = 15  # VADER's normalisation constant
+# Hashtags are read as words ("#PasÀLaHauteur" → "pas à la hauteur", camel case split), but an
+# opinion word inside a hashtag counts half: hashtags mostly label a topic or a campaign rather
+# than state the author's opinion. Chosen by 5-fold cross-validation on the DEFT 2017 training
+# tweets (0.5 beat 0, 0.7 and 1).
+TAG_SCALE = 0.5
 IRONY_SCALAR = -0.5  # a positive word next to an eye-roll is sarcasm
 _IRONY = frozenset({"🙄", "🙃", "😒"})
 
@@ -87,6 +97,8 @@ _FOLD = str.maketrans(
      "ÿ": "y", "ç": "c", "ñ": "n", "œ": "oe", "æ": "ae", "’": "'"}
 )  # fmt: skip
 _LEXICON_ENTRY = re.compile(r"^[^\W\d_]+(?:[ '’-][^\W\d_]+)*$")
+# The words of a hashtag: capitalised runs ("EELV"), camel-case words, numbers.
+_CAMEL = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?![a-zß-öø-ÿ])|[^\W\d_][^\W\d_A-ZÀ-ÖØ-Þ]*|\d+")
 _REPEATS = re.compile(r"(.)\1{2,}")
 # (suffix, replacement) tried in order when a word is not in the lexicon: plurals, feminines.
 _SUFFIXES = (
@@ -147,6 +159,7 @@ class _Unit:
     kind: str  # 'word' | 'phrase' | 'emo' | 'num' | 'punct'
     valence: float = 0.0  # lexicon valence, 0 when none
     negated_valence: float = 0.0  # for neutral words whose negation is an opinion ("répond")
+    tag: bool = False  # part of a hashtag
 
 
 class Scorer:
@@ -202,6 +215,7 @@ class Scorer:
         self._token_re = re.compile(
             r"(?P<skip>https?://\S+|www\.\S+|@\w+|\bhttps?\b)"
             rf"|(?<![\w:])(?P<emo>{emo_re})(?![\w])"
+            r"|#(?P<tag>[^\W_]+)"
             r"|(?P<word>[^\W\d_]+)"
             r"|(?P<num>\d+(?:[.,]\d+)?)"
             r"|(?P<end>[.!?…]+|\n)"
@@ -255,6 +269,13 @@ class Scorer:
                 continue
             if kind == "word":
                 units.append(_Unit(s, _fold_word(s), "word"))
+            elif kind == "tag":
+                body = m.group("tag")
+                for part in _CAMEL.findall(body):
+                    if part.isdigit():
+                        units.append(_Unit(part, part, "num", tag=True))
+                    else:
+                        units.append(_Unit(part, _fold_word(part), "word", tag=True))
             elif kind == "emo" or (kind == "other" and s in self.emoji):
                 units.append(_Unit(s, s, "emo", self.emoji[s]))
             elif kind == "num":
@@ -275,7 +296,7 @@ class Scorer:
                 surface = " ".join(x.surface for x in units[i : i + k])
                 if value is None:  # a multi-word booster such as "un peu"
                     return _Unit(surface, " ".join(key), "word"), k
-                return _Unit(surface, " ".join(key), "phrase", value), k
+                return _Unit(surface, " ".join(key), "phrase", value, tag=units[i].tag), k
         return None
 
     def _merge_phrases(self, units: list[_Unit]) -> list[_Unit]:
@@ -424,6 +445,8 @@ class Scorer:
             v = u.valence
             if caps_differ and len(u.surface) > 1 and u.surface.isupper():
                 v += C_INCR if v > 0 else -C_INCR
+            if u.tag:
+                v *= TAG_SCALE
             negated = scale[i] != 1.0
             for dist in range(1, 4):
                 j = i - dist
