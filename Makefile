@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml uv.lock
 	@touch $@
 
 demo: install ## run the whole pipeline on the bundled French demo world
-	$(BIN)/listening demo
+	$(BIN)/listening demo --airflow
 
 test: install browser ## run the test suite
 	$(BIN)/pytest

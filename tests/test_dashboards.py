@@ -389,7 +389,7 @@ def sql(db: Path, query: str, params=None):
         con.close()
 
 
-def wait_ready(page, timeout: float = 20_000) -> None:
+def wait_ready(page, timeout: float = 60_000) -> None:
     """The completion marker every page writes last, and no Python exception shown."""
     try:
         page.get_by_text("Page prête").wait_for(timeout=timeout)

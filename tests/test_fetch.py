@@ -114,7 +114,7 @@ def test_cap_counts_decoded_bytes(feed_server):
     url = feed_server.gzip("/feed.xml", bytes(2 << 20))
     result = fetcher(max_bytes=1 << 20).fetch(url)
     assert not result.ok and result.error_kind == "too_large" and result.body == b""
-    assert "settings.max_bytes" in result.error and result.status == 200
+    assert "settings.max_body_mib" in result.error and result.status == 200
 
 
 def test_body_of_exactly_the_cap_is_fine(feed_server):

@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="last day of the world (YYYY-MM-DD; default: fixed)",
     )
+    p.add_argument(
+        "--airflow",
+        action="store_true",
+        help="run the stages as the project's Airflow DAGs (`airflow dags test`); needs a "
+        "checkout (what `make demo` does)",
+    )
     p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
     p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     from listening.campaigns import add_cli as add_campaigns_cli
@@ -357,7 +363,7 @@ def cmd_match(args, out: Output) -> int:
 def cmd_demo(args, out: Output) -> int:
     from listening.demo.run import run_demo
 
-    run_demo(Path(args.dir), seed=args.seed, until=args.until, out=out)
+    run_demo(Path(args.dir), seed=args.seed, until=args.until, airflow=args.airflow, out=out)
     return 0
 
 

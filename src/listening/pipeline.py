@@ -100,6 +100,7 @@ def load(
     say: Say | None = None,
 ) -> LoadStats:
     with store.open_writer(db, on_wait=say) as con:
+        _ingest_pending(con, db, now or _now())
         sync_sources(con, config, now or _now())
         return load_staged(con, store.staging_dir(db), now or _now())
 
@@ -159,10 +160,13 @@ def build_stage(
 
 
 def _ingest_pending(con, db: Path, now: datetime) -> None:
-    """What readers left for the writer: analysts' label corrections from the dashboards."""
+    """What others left for the writer, who alone may open the store: analysts' label
+    corrections from the dashboards, and Airflow task failures (recorded as alerts)."""
+    from listening.failures import ingest_failures
     from listening.overrides import ingest_overrides
 
     ingest_overrides(con, db, now)
+    ingest_failures(con, db, now)
 
 
 def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -> None:

@@ -6,7 +6,10 @@ which changes from run to run, and a demo should give the same story every time.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -16,10 +19,22 @@ from listening.build import summarize
 from listening.config import load_config
 from listening.demo.server import serve
 from listening.demo.world import DEFAULT_END, DEFAULT_SEED, build_world
+from listening.errors import ListeningError
 
 
-def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None, out) -> Path:
-    """Generate, serve, collect, analyze, build; print a per-brand summary. Returns the store."""
+def run_demo(
+    folder: Path,
+    *,
+    seed: int | None = None,
+    until: date | None = None,
+    airflow: bool = False,
+    out,
+) -> Path:
+    """Generate, serve, collect, analyze, build; print a per-brand summary. Returns the store.
+
+    With ``airflow``, the three stages run as the project's Airflow DAGs (``airflow dags
+    test``, a private AIRFLOW_HOME under ``folder``) instead of the library calls.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "listening.duckdb"
     _reset(db)
@@ -36,17 +51,31 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
         )
         pipeline.init(config, db)
         _record_campaigns(config, db, world.campaigns())
-        stats = pipeline.collect(
-            config,
-            db,
-            on_progress=lambda name, done, total: out.progress(f"collect {done}/{total}: {name}"),
-        )
-        out.result(
-            f"collect: {stats.load.n_documents_new} documents from "
-            f"{stats.n_fetches} fetches over {stats.n_units} sources"
-        )
-        for e in stats.errors:
-            out.say(f"  warning: {e}")
+        if airflow:
+            _run_dags(folder, config_file, db, out)
+        else:
+            _run_stages(config, db, out)
+    _print_summary(db, out)
+    out.result(
+        f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
+        f"  make dashboard                       # the dashboards on http://127.0.0.1:8501\n"
+        f'  .venv/bin/listening sql --db {db} "select * from mentions limit 5"'
+    )
+    return db
+
+
+def _run_stages(config, db: Path, out) -> None:
+    stats = pipeline.collect(
+        config,
+        db,
+        on_progress=lambda name, done, total: out.progress(f"collect {done}/{total}: {name}"),
+    )
+    out.result(
+        f"collect: {stats.load.n_documents_new} documents from "
+        f"{stats.n_fetches} fetches over {stats.n_units} sources"
+    )
+    for e in stats.errors:
+        out.say(f"  warning: {e}")
     a = pipeline.analyze_stage(
         config,
         db,
@@ -55,13 +84,53 @@ def run_demo(folder: Path, *, seed: int | None = None, until: date | None = None
     out.result(f"analyze: {a.n_mentions} mentions ({a.n_unscored} not French, not scored)")
     b = pipeline.build_stage(config, db, on_progress=lambda n: out.progress(f"build {n}"))
     out.result(f"build: {len(b.relations)} relations; snapshot published")
-    _print_summary(db, out)
-    out.result(
-        f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
-        f"  make dashboard                       # the dashboards on http://127.0.0.1:8501\n"
-        f'  listening sql --db {db} "select * from mentions limit 5"'
-    )
-    return db
+
+
+DAGS = ("listening_collect", "listening_analyze", "listening_reputation")
+
+
+def _run_dags(folder: Path, config_file: Path, db: Path, out) -> None:
+    """The real orchestration: Airflow runs each DAG once, in order, on the demo store."""
+    dags = Path(__file__).resolve().parents[3] / "dags"
+    if not dags.is_dir():
+        raise ListeningError(f"no dags/ folder at {dags}: run the Airflow demo from a checkout")
+    airflow = Path(sys.executable).with_name("airflow")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str((folder / "airflow").resolve()),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # The DAG files import their sibling modules; `dags test` does not add the folder.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(dags), os.environ.get("PYTHONPATH")])),
+        "LISTENING_CONFIG": str(config_file.resolve()),
+        "LISTENING_DB": str(db.resolve()),
+    }
+    steps = [
+        ("airflow: metadata DB", ["db", "migrate"]),
+        ("airflow: pool listening_http", ["pools", "set", "listening_http", "8", "fetch tasks"]),
+        ("airflow: pool listening_store", ["pools", "set", "listening_store", "1", "the writer"]),
+        *((f"airflow dags test {d}", ["dags", "test", d]) for d in DAGS),
+    ]
+    for label, args in steps:
+        out.progress(label)
+        started = time.monotonic()
+        proc = subprocess.run(
+            [str(airflow), *args], env=env, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            raise ListeningError(f"{label} failed (exit {proc.returncode}):\n{tail}")
+        if args[0] == "dags":
+            out.result(f"{label}: success ({time.monotonic() - started:.0f} s)")
+    con = store.open_reader(db)
+    try:
+        n_docs, n_mentions = con.execute(
+            "select (select count(*) from documents), (select count(*) from mentions)"
+        ).fetchone()
+    finally:
+        con.close()
+    out.result(f"store: {n_docs} documents, {n_mentions} mentions")
 
 
 def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:

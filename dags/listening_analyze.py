@@ -1,0 +1,68 @@
+"""listening_analyze: match brands and score sentiment for new documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, get_current_context, task
+
+from listening_assets import DOCUMENTS, MENTIONS
+from listening_runtime import DEFAULT_ARGS, POOL_STORE, TAGS, failure_callback
+
+DOC = """
+# listening_analyze
+
+Runs when `listening_collect` loaded new documents (asset `listening_documents`). For the
+documents not analysed yet (or whose text or the brand queries changed), it matches the brand
+queries, scores French sentiment and tags aspects, then publishes the read-only snapshot and
+updates the asset `listening_mentions` (which triggers `listening_reputation`). Skipped when
+there was nothing to analyse. Pool `listening_store` (the single DuckDB writer).
+
+## When it fails
+Retried twice with exponential backoff; then recorded as an alert (`failures/` beside the
+store, ingested by the next writer stage) and posted to `LISTENING_WEBHOOK_URL`.
+
+- `ConfigError`: `listening.toml` is invalid; the log names the key and the fix. A brand query
+  that does not parse can be tried with `listening match 'QUERY' 'text'`.
+- `StoreError`: the store cannot be opened (disk full, permissions, newer schema: upgrade).
+- Anything else is a bug: re-run with `listening analyze` from the CLI to reproduce it.
+Re-running is safe: already analysed documents are skipped.
+"""
+
+
+@dag(
+    dag_id="listening_analyze",
+    schedule=[DOCUMENTS],
+    start_date=datetime(2025, 1, 1),
+    catchup=False,  # asset-triggered: there is no past interval to catch up
+    max_active_runs=1,
+    tags=TAGS,
+    default_args=DEFAULT_ARGS,
+    doc_md=DOC,
+    on_failure_callback=failure_callback,
+)
+def listening_analyze():
+    @task(pool=POOL_STORE, outlets=[MENTIONS])
+    def analyze() -> dict:
+        """Analyse the documents not analysed yet; publish the snapshot."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from listening import pipeline
+        from listening_runtime import log, resolve_config_and_store, run_time
+
+        config, db = resolve_config_and_store()
+        stats = pipeline.analyze_stage(config, db, now=run_time(get_current_context()), say=log)
+        counts = {
+            "n_documents": stats.n_documents,
+            "n_mentions": stats.n_mentions,
+            "n_unscored": stats.n_unscored,
+        }
+        log(f"analysed: {counts}")
+        if stats.n_documents == 0:
+            raise AirflowSkipException("no new document to analyse")
+        return counts
+
+    analyze()
+
+
+listening_analyze()
