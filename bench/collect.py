@@ -20,6 +20,7 @@ address 127.0.0.1, 127.0.0.2 ... (``--hosts``, default 50) mimics many sites wit
     .venv/bin/python bench/collect.py [--feeds 500] [--items 50] [--hosts 50] [--repeat 2]
     .venv/bin/python bench/collect.py --quick            # 50 feeds x 20 items
     .venv/bin/python bench/collect.py --quick --profile  # + cProfile of one first poll
+    .venv/bin/python bench/collect.py --latency 50       # each answer 50 ms late, like the web
 
 Exits 0 whatever the figures: it is a measurement, not a test.
 """
@@ -153,7 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.server.count(self.path)
+        if self.server.latency:
+            time.sleep(self.server.latency)  # a distant host's round trip, before the answer
         validators = {
             "ETag": feed.etag,
             "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
@@ -196,23 +198,20 @@ class _FeedServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, host: str, feeds: dict[str, Feed]):
+    def __init__(self, host: str, feeds: dict[str, Feed], latency: float = 0.0):
         super().__init__((host, 0), _Handler)
         self.feeds = feeds
-        self.hits = 0
-        self._lock = threading.Lock()
-
-    def count(self, path: str) -> None:
-        with self._lock:
-            self.hits += 1
+        self.latency = latency
 
 
-def serve(feeds: list[Feed], n_hosts: int) -> tuple[list[str], list[_FeedServer]]:
+def serve(
+    feeds: list[Feed], n_hosts: int, latency: float = 0.0
+) -> tuple[list[str], list[_FeedServer]]:
     """Serve feed i on host 127.0.0.(1 + i % n_hosts); return the feed URLs and the servers."""
     by_host: list[dict[str, Feed]] = [{} for _ in range(n_hosts)]
     for i, f in enumerate(feeds):
         by_host[i % n_hosts][f.path] = f
-    servers = [_FeedServer(f"127.0.0.{1 + k}", by_host[k]) for k in range(n_hosts)]
+    servers = [_FeedServer(f"127.0.0.{1 + k}", by_host[k], latency) for k in range(n_hosts)]
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True, name="bench-feed-server").start()
     urls = []
@@ -339,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hosts", type=int, default=50, help="loopback addresses 127.0.0.1..N")
     p.add_argument("--quick", action="store_true", help="50 feeds x 20 items")
     p.add_argument("--repeat", type=int, default=2, help="interleaved runs; best is reported")
+    p.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS", help="server delay per request"
+    )
     p.add_argument("--no-single-host", action="store_true", help="skip the one-host polls")
     # tracemalloc slows the traced poll about 8x: opt in (cheap with --quick).
     p.add_argument("--tracemalloc", action="store_true", help="+ one traced extra first poll")
@@ -350,15 +352,16 @@ def main(argv: list[str] | None = None) -> int:
 
     feeds, raw_bytes = make_feeds(args.feeds, args.items)
     gz_bytes = sum(len(f.gz_body) for f in feeds)
-    urls, servers = serve(feeds, n_hosts)
-    one_host_urls, one_host = serve(feeds, 1) if not args.no_single_host else ([], [])
+    latency = args.latency / 1000
+    urls, servers = serve(feeds, n_hosts, latency)
+    one_host_urls, one_host = serve(feeds, 1, latency) if not args.no_single_host else ([], [])
     n_docs = args.feeds * args.items
     rss_setup = rss_peak_mib()
     print(
         f"{args.feeds} feeds x {args.items} items = {n_docs} documents; "
         f"{raw_bytes / MIB:.1f} MiB of XML ({raw_bytes / n_docs / 1024:.1f} KiB/item), "
         f"{gz_bytes / MIB:.1f} MiB gzipped; {n_hosts} hosts (127.0.0.1-{n_hosts}), "
-        f"per-host cap 2, total 8 (defaults)"
+        f"per-host cap 2, total 8 (defaults); server latency {args.latency:g} ms"
     )
 
     runs: dict[str, list[float]] = {}
@@ -437,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{verdict(rss_peak <= 500)}  peak memory <= 500 MiB: {rss_peak:.0f} MiB")
 
     if args.profile:
-        urls, servers = serve(feeds, n_hosts)
+        urls, servers = serve(feeds, n_hosts, latency)
         profiled_polls(urls, args.profile)
         stop(servers)
     return 0

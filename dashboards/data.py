@@ -73,9 +73,15 @@ def current() -> Snapshot:
 
 
 def sql_text(name: str) -> str:
+    """The named query; ``{{other}}`` inside it stands for the named query ``other`` as a
+    subquery, so queries that share their filters (Mentions: page, count, export) share
+    one file."""
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise ValueError(f"bad query name {name!r}")
-    return (QUERIES / f"{name}.sql").read_text("utf-8")
+    text = (QUERIES / f"{name}.sql").read_text("utf-8")
+    return re.sub(
+        r"\{\{([a-z0-9_]+)\}\}", lambda m: f"(\n{sql_text(m.group(1))}\n) as {m.group(1)}", text
+    )
 
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:

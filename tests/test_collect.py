@@ -385,3 +385,54 @@ def test_gzip_encoded_feed_is_read(tmp_path, feed_server):
     write_config(tmp_path / "listening.toml", {"gz": feed_server.url("/gz")})
     config, _ = collect(tmp_path)
     assert health(config)["gz"]["n_documents"] == 4
+
+
+def test_quiet_thread_stops_being_polled_until_its_count_changes(tmp_path, blog):
+    write_config(
+        tmp_path / "listening.toml",
+        {"Blog de Greg": blog.url("/greg/feed/")},
+        thread_quiet_days=2,
+    )
+    collect(tmp_path)
+    thread = "/greg/2026/11/box/feed/"
+    assert blog.hits(thread) == 1
+    # A week later the thread's last comment is 8 days old: quiet, not polled any more.
+    collect(tmp_path, NOW + timedelta(days=7))
+    assert blog.hits(thread) == 1
+    # The post announces a third comment: the thread wakes up at once.
+    blog.static("/greg/feed/", blog_feed(blog.base_url, n_comments=3), etag='"f3"')
+    collect(tmp_path, NOW + timedelta(days=8))
+    assert blog.hits(thread) == 2
+
+
+def test_syndicated_copy_is_linked_not_counted_twice(tmp_path, feed_server):
+    article = (
+        "La boulangerie Fournil Dupré de la rue des Lilas a rouvert ses portes ce lundi après "
+        "trois semaines de travaux. Le nouveau four à bois permet de cuire le pain au levain "
+        "dès cinq heures du matin, et la vitrine accueille désormais des viennoiseries au "
+        "beurre AOP. Les clients rencontrés saluent la qualité de la baguette tradition, "
+        "mais regrettent des prix en hausse de dix centimes depuis la réouverture."
+    )
+
+    def feed(base, path, date="Mon, 23 Nov 2026 09:00:00 +0000"):
+        return (
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item>"
+            f"<title>Réouverture</title><link>{base}{path}</link>"
+            f"<pubDate>{date}</pubDate>"
+            f"<description>{article}</description></item></channel></rss>"
+        ).encode()
+
+    base = feed_server.base_url
+    original = feed_server.static("/a/feed/", feed(base, "/a/reouverture/"))
+    copy = feed_server.static(
+        "/b/feed/", feed(base, "/b/repris/", "Tue, 24 Nov 2026 09:00:00 +0000")
+    )
+    write_config(tmp_path / "listening.toml", {"original": original, "copy": copy})
+    config, stats = collect(tmp_path)
+    assert stats.load.n_duplicates_linked == 1
+    rows = (
+        snapshot(config)
+        .execute("select source, duplicate_of is not null from documents order by source")
+        .fetchall()
+    )
+    assert rows == [("copy", True), ("original", False)]

@@ -60,6 +60,19 @@ def test_every_layer_is_filled(con):
     )
 
 
+def test_every_kind_of_source_is_collected(con):
+    """A blog whose comments live only in its pages, a site found by autodiscovery."""
+    page_comments, site_docs = con.execute(
+        "select count(*) filter (where source = 'cuisine-de-mamie' and kind = 'comment'), "
+        "count(*) filter (where source = 'le-fil-local') from documents"
+    ).fetchone()
+    assert page_comments > 0 and site_docs > 0
+    assert (
+        con.execute("select count(*) from source_health where last_error is not null").fetchone()[0]
+        == 0
+    )
+
+
 def test_tv_campaign_makes_buzz_not_reputation(con, story):
     during = con.execute(
         "select buzz_lift, is_change_within_bounds, reputation_change from campaign_impact "

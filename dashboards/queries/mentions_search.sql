@@ -1,6 +1,4 @@
 -- One page of mentions matching the filters, newest first.
--- Null (or empty list) parameters mean "all"; the search ignores case and
--- accents.
 select
     mention_id,
     published_at,
@@ -16,23 +14,6 @@ select
     title,
     left(text, 280) as excerpt,
     url,
-from mentions
-where ($brand::varchar is null or brand = $brand)
-    and published_at::date between $start and $end
-    and (len($sources::varchar[]) = 0
-        or list_contains($sources::varchar[], source))
-    and (len($channels::varchar[]) = 0
-        or list_contains($channels::varchar[], channel))
-    and ($sentiment::varchar is null
-        or coalesce(sentiment_label, 'unscored') = $sentiment)
-    and ($aspect::varchar is null or list_contains(aspects, $aspect))
-    and ($author::varchar is null or author ilike '%' || $author || '%')
-    and ($lang::varchar is null or lang = $lang)
-    and ($q::varchar is null
-        or contains(strip_accents(lower(text)), strip_accents(lower($q)))
-        or contains(
-            strip_accents(lower(coalesce(title, ''))),
-            strip_accents(lower($q))
-        ))
+from {{mentions_filtered}}
 order by published_at desc, mention_id
 limit $limit offset $offset
