@@ -28,12 +28,15 @@ Exits 0 whatever the figures: it is a measurement, not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import gzip
 import hashlib
 import html
 import io
+import multiprocessing
+import os
 import pstats
 import random
 import resource
@@ -221,6 +224,31 @@ def serve(
     return urls, servers
 
 
+def serve_in_process(feeds: list[Feed], n_hosts: int, latency: float = 0.0):
+    """The servers in a process of their own, as the web is: the measured process then holds
+    no server threads (and so may fork its fetch workers, as the CLI does). Returns the URLs
+    and a function that stops the servers."""
+    context = multiprocessing.get_context("fork")  # feeds are inherited, not pickled
+    ours, theirs = context.Pipe()
+
+    def run(conn) -> None:
+        urls, servers = serve(feeds, n_hosts, latency)
+        conn.send(urls)
+        conn.recv()  # until told to stop
+        stop(servers)
+
+    process = context.Process(target=run, args=(theirs,), daemon=True)
+    process.start()
+    urls = ours.recv()
+
+    def stop_process() -> None:
+        ours.send("stop")
+        process.join(timeout=30)
+
+    stop_process.pid = process.pid
+    return urls, stop_process
+
+
 def stop(servers: list[_FeedServer]) -> None:
     """Shut the servers down together: each ``shutdown`` waits up to one 0.5 s poll interval."""
     threads = [threading.Thread(target=s.shutdown) for s in servers]
@@ -327,6 +355,59 @@ def rss_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def start_memory_sampler():
+    """A process that samples the RSS of this process plus its children (the fetch workers)
+    every 20 ms: the real simultaneous peak, which per-process high-water marks cannot give.
+    Started before any thread exists here (fork). Returns a function giving the peak in MiB."""
+    import psutil  # an Airflow dependency, so in the venv
+
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    watched = os.getpid()
+
+    def run(conn) -> None:
+        me = psutil.Process(watched)
+        excluded = {os.getpid()}  # the sampler itself, then the feed servers (the "web")
+        peak = 0
+        while True:
+            if conn.poll(0.02):
+                message = conn.recv()
+                if message == "stop":
+                    break
+                excluded.add(message)
+                continue
+            total = 0
+            try:
+                procs = [me, *(c for c in me.children(recursive=True) if c.pid not in excluded)]
+            except psutil.Error:
+                break
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+            peak = max(peak, total)
+        conn.send(peak / MIB)
+
+    process = context.Process(target=run, args=(theirs,), daemon=True)
+    process.start()
+
+    def peak(exclude: int | None = None) -> float | None:
+        """``peak(pid)`` leaves a process out of the sum; ``peak()`` stops and returns."""
+        if exclude is not None:
+            ours.send(exclude)
+            return None
+        ours.send("stop")
+        value = ours.recv()
+        process.join(timeout=10)
+        return value
+
+    return peak
+
+
+def worker_rss_peak_mib() -> float:
+    """The largest RSS high-water mark of any finished child: a fetch worker process."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -353,8 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     feeds, raw_bytes = make_feeds(args.feeds, args.items)
     gz_bytes = sum(len(f.gz_body) for f in feeds)
     latency = args.latency / 1000
-    urls, servers = serve(feeds, n_hosts, latency)
-    one_host_urls, one_host = serve(feeds, 1, latency) if not args.no_single_host else ([], [])
+    sampled_peak = start_memory_sampler()
+    urls, stop_hosts = serve_in_process(feeds, n_hosts, latency)
+    sampled_peak(stop_hosts.pid)
+    one_host_urls, stop_one_host = [], None
+    if not args.no_single_host:
+        one_host_urls, stop_one_host = serve_in_process(feeds, 1, latency)
+        sampled_peak(stop_one_host.pid)
     n_docs = args.feeds * args.items
     rss_setup = rss_peak_mib()
     print(
@@ -393,8 +479,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     rss_peak = rss_peak_mib()
+    worker_peak = worker_rss_peak_mib()
+    # This process plus its fetch workers, sampled together (the feed servers left out).
+    total_peak = sampled_peak()
     traced = traced_first_poll(urls) if args.tracemalloc else None
-    stop(servers + one_host)
+    stop_hosts()
+    if stop_one_host:
+        stop_one_host()
 
     best = {k: min(v) for k, v in runs.items()}
     base, first, again = best["baseline"], best["first"], best["repoll"]
@@ -427,8 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("same-run ratios: " + "; ".join(per_run))
     print(
-        f"peak RSS (ru_maxrss, whole process incl. servers holding {gz_bytes / MIB:.1f} MiB): "
-        f"{rss_peak:.0f} MiB (after setup: {rss_setup:.0f} MiB)"
+        f"peak RSS (ru_maxrss): main process {rss_peak:.0f} MiB (after setup: {rss_setup:.0f} "
+        f"MiB), largest fetch worker {worker_peak:.0f} MiB; sampled peak of main + workers "
+        f"together {total_peak:.0f} MiB"
     )
     if traced is not None:
         print(f"tracemalloc peak of one first poll (Python objects only): {traced:.0f} MiB")
@@ -437,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"{verdict(first <= base)}  first poll <= 1.0x baseline: {first / base:.2f}x")
     print(f"{verdict(again <= 0.1 * first)}  re-poll <= 0.1x first poll: {again / first:.3f}x")
-    print(f"{verdict(rss_peak <= 500)}  peak memory <= 500 MiB: {rss_peak:.0f} MiB")
+    print(f"{verdict(total_peak <= 500)}  peak memory <= 500 MiB: {total_peak:.0f} MiB")
 
     if args.profile:
         urls, servers = serve(feeds, n_hosts, latency)

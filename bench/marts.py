@@ -143,9 +143,20 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (default 2)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the store (and publish its snapshot) at this path, e.g. for "
+        "bench/dashboards.py --db PATH",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
+        if args.keep:
+            args.keep.parent.mkdir(parents=True, exist_ok=True)
+            for old in (args.keep, store.snapshot_path(args.keep)):
+                old.unlink(missing_ok=True)
+            db = args.keep
         con = duckdb.connect(str(db))
         con.execute(f"set threads = {args.threads}")
         store.migrate(con)
@@ -183,6 +194,8 @@ def main() -> None:
             print(f"  p95 {p95(times):7.1f} ms  median {statistics.median(times):7.1f} ms  {name}")
         reader.close()
         print(f"store size: {os.path.getsize(db) / 2**20:.0f} MiB")
+        if args.keep:
+            print(f"kept: {db}; snapshot: {store.publish(db)}")
 
 
 if __name__ == "__main__":

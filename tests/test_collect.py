@@ -436,3 +436,31 @@ def test_syndicated_copy_is_linked_not_counted_twice(tmp_path, feed_server):
         .fetchall()
     )
     assert rows == [("copy", True), ("original", False)]
+
+
+def test_sources_on_several_hosts_are_fetched_in_worker_processes(tmp_path, make_feed_server):
+    """Parsing is CPU-bound: sources are spread over processes, one host per process, so the
+    per-host cap still holds for the whole run."""
+    servers = [make_feed_server("127.0.0.1"), make_feed_server("127.0.0.2")]
+    sources = {}
+    for i, server in enumerate(servers):
+        for j in range(3):
+            path = f"/blog{j}"
+            server.static(f"{path}/feed/", blog_feed(f"{server.base_url}{path}"), delay=0.2)
+            server.static(
+                f"{path}/greg/2026/11/box/feed/",
+                comment_feed(f"{server.base_url}{path}"),
+                content_type="application/atom+xml",
+                delay=0.2,
+            )
+            sources[f"s{i}{j}"] = server.url(f"{path}/feed/")
+    write_config(tmp_path / "listening.toml", sources, fetch_processes=2, max_per_host=2)
+    config, stats = collect(tmp_path)
+    assert stats.errors == []
+    rows = health(config)
+    assert sorted(rows) == sorted(sources)
+    assert all(r["n_documents"] == 4 for r in rows.values()), rows
+    for server in servers:
+        assert 1 <= max(server.max_in_flight_by_host.values()) <= 2
+    # Each worker process staged its own units; the loader took them all.
+    assert stats.load.n_units == 6

@@ -662,3 +662,29 @@ def test_empty_store_says_what_to_do(tmp_path, browser):
             snap(page, "empty-sources")
     finally:
         page.close()
+
+
+@pytest.mark.slow
+def test_listening_dashboard_command_serves_on_loopback(demo_store):
+    db, _ = demo_store
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "listening.cli", "dashboard", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "dashboard did not start in 60 s"
+                time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)

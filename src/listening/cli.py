@@ -390,6 +390,8 @@ def cmd_dashboard(args, out: Output) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" button: this is a self-hosted tool
     ]
     return subprocess.call(cmd, env=env)
 

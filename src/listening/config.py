@@ -19,6 +19,7 @@ KINDS = ("feed", "comments", "page", "site")
 CHANNELS = ("blog", "news", "forum", "review", "other")
 ASPECTS = ("produit", "service", "prix", "service client", "livraison", "communication")
 DEFAULT_CONFIG = "listening.toml"
+_ZERO_OK = {"fetch_processes"}  # 0 means "one per CPU core"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Settings:
     max_body_mib: int = 10
     max_per_host: int = 2
     max_concurrency: int = 8
+    fetch_processes: int = 0  # 0: one per CPU core
     thread_quiet_days: int = 30
     reputation_half_life_days: int = 90
     timezone: str = "Europe/Paris"
@@ -195,8 +197,9 @@ class _Validator:
                     key,
                 )
                 continue
-            if expected in (int, float) and value <= 0:
-                self.add(where, f"expected a positive number, got {value!r}", "settings", None, key)
+            if expected in (int, float) and (value < 0 if key in _ZERO_OK else value <= 0):
+                what = "zero or more" if key in _ZERO_OK else "a positive number"
+                self.add(where, f"expected {what}, got {value!r}", "settings", None, key)
                 continue
             values[key] = value
         return Settings(**values)

@@ -30,54 +30,77 @@ NEAR_DUP_MAX_BITS = 3
 
 def sync_sources(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> None:
     """Make ``raw.sources`` hold every configured source; a changed URL restarts its state."""
-    for src in config.sources:
-        sid = source_id(src)
-        row = con.execute(
-            "select configured_url from raw.sources where source_id = ?", [sid]
-        ).fetchone()
-        if row is None:
-            con.execute(
-                "insert into raw.sources (source_id, name, url, configured_url, kind, channel, "
-                "is_configured, state, created_at, updated_at) values "
-                "(?, ?, ?, ?, ?, ?, true, 'active', ?, ?)",
-                [sid, src.name, src.url, src.url, src.kind, src.channel, now, now],
-            )
-        elif row[0] != src.url:
-            con.execute(
-                "update raw.sources set url = ?, configured_url = ?, etag = null, "
-                "last_modified = null, pending_redirect = null, redirect_count = 0, "
-                "consecutive_failures = 0, state = 'active', disabled_reason = null, "
-                "next_fetch_at = null, feed_url = null, kind = ?, channel = ?, updated_at = ? "
-                "where source_id = ?",
-                [src.url, src.url, src.kind, src.channel, now, sid],
-            )
-        else:
-            con.execute(
-                "update raw.sources set kind = ?, channel = ? where source_id = ?",
-                [src.kind, src.channel, sid],
-            )
+    if not config.sources:
+        return
+    srcs = config.sources
+    # One set-based statement per case instead of two point queries per source.
+    con.execute(
+        "create or replace temp table configured as select unnest(?::varchar[]) as source_id, "
+        "unnest(?::varchar[]) as name, unnest(?::varchar[]) as url, "
+        "unnest(?::varchar[]) as kind, unnest(?::varchar[]) as channel",
+        [
+            [source_id(s) for s in srcs],
+            [s.name for s in srcs],
+            [s.url for s in srcs],
+            [s.kind for s in srcs],
+            [s.channel for s in srcs],
+        ],
+    )
+    con.execute(
+        "update raw.sources as s set url = c.url, configured_url = c.url, etag = null, "
+        "last_modified = null, pending_redirect = null, redirect_count = 0, "
+        "consecutive_failures = 0, state = 'active', disabled_reason = null, "
+        "next_fetch_at = null, feed_url = null, kind = c.kind, channel = c.channel, "
+        "updated_at = ? from configured as c "
+        "where s.source_id = c.source_id and s.configured_url is distinct from c.url",
+        [now],
+    )
+    con.execute(
+        "update raw.sources as s set kind = c.kind, channel = c.channel from configured as c "
+        "where s.source_id = c.source_id "
+        "and (s.kind is distinct from c.kind or s.channel is distinct from c.channel)"
+    )
+    con.execute(
+        "insert into raw.sources (source_id, name, url, configured_url, kind, channel, "
+        "is_configured, state, created_at, updated_at) "
+        "select source_id, name, url, url, kind, channel, true, 'active', ?, ? "
+        "from configured where source_id not in (select source_id from raw.sources)",
+        [now, now],
+    )
 
 
 def plan(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[Unit]:
     """The units with something due now (a source disabled in the config is skipped)."""
     quiet = config.settings.thread_quiet_days
     cols = ", ".join(["source_id", "kind", *_STATE_COLUMNS])
+    wanted = {source_id(src): src for src in config.sources if src.enabled}
+    if not wanted:
+        return []
+    # Two queries in all (mains, then their children) instead of two per source.
+    ids = list(wanted)
+    cur = con.execute(
+        f"select {cols} from raw.sources where source_id in (select unnest(?::varchar[]))",
+        [ids],
+    )
+    desc = cur.description
+    mains = {r[0]: r for r in cur.fetchall()}
+    cur = con.execute(
+        f"select parent_source_id, {cols} from raw.sources "
+        "where parent_source_id in (select unnest(?::varchar[])) order by parent_source_id, url",
+        [ids],
+    )
+    child_desc = cur.description[1:]
+    children: dict[str, list] = {}
+    for r in cur.fetchall():
+        children.setdefault(r[0], []).append(r[1:])
     units = []
-    for src in config.sources:
-        if not src.enabled:
-            continue
-        sid = source_id(src)
-        main_row = con.execute(f"select {cols} from raw.sources where source_id = ?", [sid])
-        main = _feed_state(main_row.fetchone(), main_row.description, now, quiet_days=None)
-        rel = con.execute(
-            f"select {cols} from raw.sources where parent_source_id = ? order by url", [sid]
-        )
-        desc = rel.description
-        children = [_feed_state(r, desc, now, quiet_days=quiet) for r in rel.fetchall()]
+    for sid, src in wanted.items():
+        main = _feed_state(mains[sid], desc, now, quiet_days=None)
+        kids = [_feed_state(r, child_desc, now, quiet_days=quiet) for r in children.get(sid, [])]
         unit = Unit(
             {"name": src.name, "url": src.url, "kind": src.kind, "channel": src.channel},
             main,
-            children,
+            kids,
         )
         if unit.is_due:
             units.append(unit)
@@ -171,9 +194,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) ->
                     [state_path.parent.name, seq, str(docs_path)],
                 )
         stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
+        latest: dict[str, dict[str, Any]] = {}  # source_id -> its newest state, in run order
         for state_path in units:
             state = json.loads(state_path.read_text("utf-8"))
-            _apply_state(con, state, now)
+            _apply_state(con, state, now, latest)
             con.execute(
                 "insert into raw.staged_files values (?, ?, ?, ?)",
                 [
@@ -183,6 +207,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) ->
                     state.get("n_documents", 0),
                 ],
             )
+        _write_states(con, list(latest.values()), now)
         stats.n_duplicates_linked = _link_near_duplicates(con)
         con.execute("commit")
     except Exception:
@@ -279,9 +304,14 @@ def _link_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     return after - before
 
 
-def _apply_state(con: duckdb.DuckDBPyConnection, state: dict[str, Any], now: datetime) -> None:
+def _apply_state(
+    con: duckdb.DuckDBPyConnection,
+    state: dict[str, Any],
+    now: datetime,
+    latest: dict[str, dict[str, Any]],
+) -> None:
     main = state["main"]
-    _write_state(con, main, now)
+    latest[main["source_id"]] = main
     for child in state["children"]:
         exists = con.execute(
             "select 1 from raw.sources where source_id = ?", [child["source_id"]]
@@ -304,7 +334,31 @@ def _apply_state(con: duckdb.DuckDBPyConnection, state: dict[str, Any], now: dat
                     now,
                 ],
             )
-        _write_state(con, child, now)
+        latest[child["source_id"]] = child
+
+
+def _write_states(con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], now) -> None:
+    """One UPDATE for every source's new state instead of one per source."""
+    if not states:
+        return
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'sources'"
+        ).fetchall()
+    )
+    cols = ["source_id", *_STATE_COLUMNS]
+    select = ", ".join(f"unnest(?::varchar[])::{types[c]} as {c}" for c in cols)
+    con.execute(
+        f"create or replace temp table new_states as select {select}",
+        [[None if fs.get(c) is None else str(fs[c]) for fs in states] for c in cols],
+    )
+    sets = ", ".join(f"{c} = n.{c}" for c in _STATE_COLUMNS)
+    con.execute(
+        f"update raw.sources as s set {sets}, updated_at = ? from new_states as n "
+        "where s.source_id = n.source_id",
+        [now],
+    )
 
 
 def _write_state(con: duckdb.DuckDBPyConnection, fs: dict[str, Any], now: datetime) -> None:

@@ -5,6 +5,7 @@ Everything here is pure (str in, str out) and stdlib-only, so it is cheap to cal
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -226,11 +227,7 @@ def content_fingerprint(text: str) -> str:
     lanes = 0
     total = 0
     for word, n in counts.items():
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-        spread = 0
-        for k, byte in enumerate(digest):
-            spread |= _SPREAD[byte] << (_LANE * 8 * k)
-        lanes += spread * n
+        lanes += _word_spread(word) * n
         total += n
     mask = (1 << _LANE) - 1
     value = 0
@@ -244,6 +241,16 @@ def content_fingerprint(text: str) -> str:
 
 _LANE = 24  # bits per counter: words are capped below 2**24 by any sane document size
 _SPREAD = [sum(((b >> i) & 1) << (_LANE * i) for i in range(8)) for b in range(256)]
+
+
+@functools.lru_cache(maxsize=1 << 15)  # ~11 MiB at most
+def _word_spread(word: str) -> int:
+    """A word's hash spread over the 64 lanes; cached, as a language's common words recur."""
+    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    spread = 0
+    for k, byte in enumerate(digest):
+        spread |= _SPREAD[byte] << (_LANE * 8 * k)
+    return spread
 
 
 def near_duplicate(fp_a: str, fp_b: str, max_distance: int = 3) -> bool:
