@@ -107,3 +107,28 @@ def test_recovering_brand_turns_up(con, story):
         [brand],
     ).fetchone()[0]
     assert rises >= 1
+
+
+@pytest.mark.slow
+def test_make_demo_runs_the_three_dags_and_builds_the_same_store(demo_store, tmp_path):
+    """`make demo` = `listening demo --airflow`: Airflow runs the DAGs, same store as the CLI."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "listening.cli", "demo", "--airflow", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for dag in ("listening_collect", "listening_analyze", "listening_reputation"):
+        assert f"airflow dags test {dag}: success" in proc.stdout
+    via_airflow = store.open_reader(tmp_path / "listening.duckdb")
+    via_cli = store.open_reader(demo_store[0])
+    query = (
+        "select (select count(*) from documents), (select count(*) from mentions), "
+        "(select count(*) from reputation_daily where day <= date '2026-10-31'), "
+        "(select count(*) from campaign_impact)"
+    )
+    assert via_airflow.execute(query).fetchone() == via_cli.execute(query).fetchone()
