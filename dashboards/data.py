@@ -88,6 +88,9 @@ def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{str(snap.path).replace(chr(39), chr(39) * 2)}' as snap (read_only)")
     con.execute("use snap")
+    # Read the snapshot and nothing else (no ATTACH of the live store, no COPY to files).
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
     return con
 
 

@@ -243,3 +243,27 @@ def test_a_down_receiver_stops_the_round_and_nothing_is_lost(receiver):
     w.build(now=now, webhook_url=receiver.url, delivery_options=FAST)
     assert [a["delivery_status"] for a in alerts(w, "negative_spike")] == ["sent", "sent"]
     assert len(receiver.bodies) == 2
+
+
+def test_failure_notice_goes_through_the_network_guard(tmp_path, feed_server):
+    """Airflow's failure callback posts like every alert: a private address is refused."""
+    from listening.config import load_config
+    from listening.failures import record_task_failure
+
+    (tmp_path / "listening.toml").write_text(
+        '[settings]\nstore = "s.duckdb"\nallow_private_networks = false\n', "utf-8"
+    )
+    config = load_config(tmp_path / "listening.toml")
+    url = feed_server.static("/hook", b"ok", content_type="text/plain")
+    pending = record_task_failure(
+        config,
+        config.store_path,
+        "listening_collect",
+        "load",
+        "run1",
+        "boom",
+        datetime(2026, 11, 26, tzinfo=UTC),
+        webhook_url=url,
+    )
+    assert feed_server.hits("/hook") == 0
+    assert '"delivery": "failed"' in pending.read_text("utf-8")

@@ -156,3 +156,63 @@ def test_sentiment_reads_lines_and_writes_json(project):
     assert rows[0]["label"] == "negative" and rows[0]["explanation"]
     assert {"compound", "label", "explanation"} <= set(rows[0])
     assert rows[1]["label"] == "non évalué" and rows[1]["compound"] is None
+
+
+def test_usage_mistakes_are_one_line_errors(project):
+    for args in (
+        [
+            "campaigns",
+            "add",
+            "--name",
+            "x",
+            "--brand",
+            "Acme",
+            "--channel",
+            "tv",
+            "--start",
+            "2026-13-01",
+            "--end",
+            "2026-12-01",
+        ],
+        ["demo", "--until", "hier"],
+        ["dashboard", "--port", "x"],
+        ["nope"],
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert proc.stderr.startswith("listening: error:"), proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_match_with_a_syntax_error_exits_1_and_shows_where(capsys):
+    assert main(["match", "(Acme", "x"]) == 1
+    out = capsys.readouterr().out
+    assert "syntax error" in out and "^" in out
+
+
+def test_unusable_store_path_is_a_clear_error(project):
+    proc = run_cli("collect", "--db", "/proc/nope/x.duckdb")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "lock file" in proc.stderr
+
+
+def test_enable_without_a_store_creates_nothing(project):
+    proc = run_cli("sources", "--enable", "Blog de Greg")
+    assert proc.returncode == 1 and "listening init" in proc.stderr
+    assert not (project / "data").exists()
+
+
+def test_sql_cannot_reach_the_live_store_or_files(project, tmp_path):
+    assert run_cli("init").returncode == 0
+    live = project / "data" / "listening.duckdb"
+    proc = run_cli("sql", f"attach '{live}' as w; create table w.main.pwn as select 1 as x")
+    assert proc.returncode == 1
+    proc = run_cli("sql", f"copy (select 1) to '{tmp_path / 'x.csv'}'")
+    assert proc.returncode == 1 and not (tmp_path / "x.csv").exists()
+    import duckdb
+
+    con = duckdb.connect(str(live), read_only=True)
+    assert (
+        con.execute("select count(*) from duckdb_tables() where table_name = 'pwn'").fetchone()[0]
+        == 0
+    )

@@ -464,3 +464,36 @@ def test_sources_on_several_hosts_are_fetched_in_worker_processes(tmp_path, make
         assert 1 <= max(server.max_in_flight_by_host.values()) <= 2
     # Each worker process staged its own units; the loader took them all.
     assert stats.load.n_units == 6
+
+
+def test_a_second_collect_never_removes_a_run_still_fetching(tmp_path, feed_server):
+    """Fetching holds no lock: another collect may load a run's first units meanwhile."""
+    base = feed_server.base_url
+    sources = {}
+    for name in ("a", "b"):
+        sources[name] = feed_server.static(f"/{name}/feed/", blog_feed(f"{base}/{name}"))
+    write_config(tmp_path / "listening.toml", sources)
+    config = load_config(tmp_path / "listening.toml")
+    db = config.store_path
+    plan = pipeline.plan_collect(config, db, NOW)
+    pipeline.fetch_planned(config, plan, NOW, only=["a"])
+    # Another collect starts now: it loads unit "a", but "b" is still being fetched.
+    pipeline.plan_collect(config, db, NOW + timedelta(seconds=1))
+    assert plan.exists()
+    pipeline.fetch_planned(config, plan, NOW, only=["b"])
+    pipeline.load(config, db, NOW)
+    rows = health(config)
+    assert rows["a"]["n_documents"] == 2 and rows["b"]["n_documents"] == 2
+    assert not plan.parent.exists()  # every planned unit loaded: the run folder is gone
+
+
+def test_an_older_runs_late_state_never_overwrites_a_newer_one(tmp_path, blog):
+    write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
+    config = load_config(tmp_path / "listening.toml")
+    db = config.store_path
+    old_plan = pipeline.plan_collect(config, db, NOW)
+    collect(tmp_path, NOW + timedelta(days=1))  # a newer run fetches and loads first
+    newer = health(config)["Blog de Greg"]["last_fetch_at"]
+    pipeline.fetch_planned(config, old_plan, NOW)  # the old run's fetch arrives late
+    pipeline.load(config, db, NOW + timedelta(days=1, hours=1))
+    assert health(config)["Blog de Greg"]["last_fetch_at"] == newer

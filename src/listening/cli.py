@@ -62,14 +62,21 @@ class Output:
             self._dirty = False
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is a user error like any other: one line, exit status 1."""
+
+    def error(self, message: str) -> None:
+        self.exit(1, f"listening: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="listening",
         description="Social listening and reputation monitoring for French-speaking brands.",
         epilog="Run `listening COMMAND --help` for a command's options and an example.",
     )
     parser.add_argument("--version", action="version", version=f"listening {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--config", help="config file (default: $LISTENING_CONFIG, else ./listening.toml)"
     )
@@ -354,9 +361,14 @@ def cmd_sources(args, out: Output) -> int:
 
 
 def cmd_match(args, out: Output) -> int:
-    from listening.matching import explain
+    from listening.errors import QuerySyntaxError
+    from listening.matching import explain, parse_query
 
     out.result(explain(args.query, args.text))
+    try:
+        parse_query(args.query)
+    except QuerySyntaxError:
+        return 1  # explain() showed where; the exit status says it does not parse
     return 0
 
 

@@ -66,7 +66,8 @@ def record_task_failure(
     }
     url = webhook_url or os.environ.get(ENV_WEBHOOK)
     if url:
-        delivery_error = notify(record, url)
+        private = config.settings.allow_private_networks if config is not None else False
+        delivery_error = notify(record, url, allow_private_networks=private)
         record["delivery"] = "failed" if delivery_error else "sent"
         record["delivery_error"] = delivery_error
     else:
@@ -96,19 +97,26 @@ def _write_pending(folder: Path, record: dict[str, Any], now: datetime) -> Path:
     return target
 
 
-def notify(record: dict[str, Any], url: str) -> str | None:
-    """POST the failure to ``url`` (a Slack/Mattermost-style ``text``, plus the fields).
-
-    Returns None when the server accepted it, else the error in one line; never raises.
+def notify(record: dict[str, Any], url: str, *, allow_private_networks: bool = False) -> str | None:
+    """POST the failure to ``url`` (a Slack/Mattermost-style ``text``, plus the fields), through
+    the network guard like every alert (``listening.notify.post_json``: no redirects, no
+    environment proxies). Returns None when the server accepted it, else the error in one
+    line; never raises.
     """
     try:
-        import requests
+        from listening.notify import post_json
 
         payload = {"text": f"🔴 {summary(record)}", **record}
-        resp = requests.post(url, json=payload, timeout=WEBHOOK_TIMEOUT)
-        if resp.status_code >= 400:
-            log.warning("webhook %s answered %s to the failure notice", url, resp.status_code)
-            return f"HTTP {resp.status_code}"
+        delivery = post_json(
+            url,
+            payload,
+            tries=1,
+            timeout=(WEBHOOK_TIMEOUT, WEBHOOK_TIMEOUT),
+            allow_private_networks=allow_private_networks,
+        )
+        if not delivery.ok:
+            log.warning("cannot notify the webhook %s: %s", url, delivery.error)
+            return delivery.error or "not delivered"
         return None
     except Exception as exc:  # any failure to notify is logged, never raised (see docstring)
         log.warning("cannot notify the webhook %s: %s", url, exc)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -356,7 +357,10 @@ def _write_states(con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], 
     sets = ", ".join(f"{c} = n.{c}" for c in _STATE_COLUMNS)
     con.execute(
         f"update raw.sources as s set {sets}, updated_at = ? from new_states as n "
-        "where s.source_id = n.source_id",
+        "where s.source_id = n.source_id "
+        # A late unit of an older run never overwrites what a newer run already stored.
+        "and (s.last_fetch_at is null or n.last_fetch_at is null "
+        "or n.last_fetch_at >= s.last_fetch_at)",
         [now],
     )
 
@@ -370,16 +374,33 @@ def _write_state(con: duckdb.DuckDBPyConnection, fs: dict[str, Any], now: dateti
     )
 
 
+# A run whose planned units never all arrive (its fetch died) is kept this long for a look.
+ABANDONED_RUN_SECONDS = 24 * 3600
+
+
 def _cleanup(staging: Path, con: duckdb.DuckDBPyConnection) -> None:
-    """Remove run folders whose every unit is loaded (they are in the store now)."""
+    """Remove run folders whose every PLANNED unit is loaded (they are in the store now).
+
+    Another collect may still be fetching into a run whose first units are already loaded
+    (fetching holds no lock): its folder stays until its plan is complete, or abandoned.
+    """
     if not staging.is_dir():
         return
     loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
     for run in staging.iterdir():
         if not run.is_dir():
             continue
-        states = list(run.glob("*.state.json"))
-        if states and all(f"{run.name}/{p.name}" in loaded for p in states):
+        plan_file = run / "plan.json"
+        try:
+            planned = [u["main"]["source_id"] for u in json.loads(plan_file.read_text("utf-8"))]
+        except (OSError, ValueError, KeyError, TypeError):
+            planned = [p.name.removesuffix(".state.json") for p in run.glob("*.state.json")]
+        done = all(f"{run.name}/{sid}.state.json" in loaded for sid in planned)
+        try:
+            abandoned = time.time() - run.stat().st_mtime > ABANDONED_RUN_SECONDS
+        except OSError:
+            continue
+        if done or abandoned:
             shutil.rmtree(run, ignore_errors=True)
 
 

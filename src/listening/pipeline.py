@@ -176,6 +176,8 @@ def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -
     if name not in {s.name for s in config.sources}:
         known = ", ".join(sorted(s.name for s in config.sources)) or "none"
         raise ListeningError(f"no source named {name!r} in {config.path} (sources: {known})")
+    if not db.exists():
+        raise ListeningError(f"no store at {db}: run `listening init` first")
     with store.open_writer(db, on_wait=say) as con:
         sync_sources(con, config, _now())
         con.execute(

@@ -86,9 +86,16 @@ def writer_lock(db: Path, on_wait: Callable[[str], None] | None = None) -> Itera
     A second writer blocks on ``flock`` (the kernel wakes it when the first one exits, no
     polling) after telling the user why it waits.
     """
-    db.parent.mkdir(parents=True, exist_ok=True)
     lock_file = db.with_name(db.name + ".lock")
-    with open(lock_file, "a+") as fh:
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_file, "a+")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the store's lock file {lock_file}: {exc.strerror}; check the "
+            "path (--db, LISTENING_DB or settings.store) and its permissions"
+        ) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -221,6 +228,10 @@ def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise StoreError(f"cannot open the snapshot {snap}: {_first_line(exc)}") from None
     con.execute("use listening")
+    # The snapshot is read-only, but SQL could still ATTACH the live store or COPY to a file:
+    # a reader touches nothing else.
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
     newest_known = max((m.version for m in migrations()), default=0)
     applied = applied_versions(con)
     if applied and max(applied) > newest_known:
