@@ -267,3 +267,20 @@ def test_failure_notice_goes_through_the_network_guard(tmp_path, feed_server):
     )
     assert feed_server.hits("/hook") == 0
     assert '"delivery": "failed"' in pending.read_text("utf-8")
+    # The same notice to the same local receiver, allowed by the config: delivered.
+    (tmp_path / "listening.toml").write_text(
+        '[settings]\nstore = "s.duckdb"\nallow_private_networks = true\n', "utf-8"
+    )
+    config = load_config(tmp_path / "listening.toml")
+    pending = record_task_failure(
+        config,
+        config.store_path,
+        "listening_collect",
+        "load",
+        "run2",
+        "boom",
+        datetime(2026, 11, 26, tzinfo=UTC),
+        webhook_url=url,
+    )
+    assert feed_server.hits("/hook") == 1
+    assert '"delivery": "sent"' in pending.read_text("utf-8")

@@ -111,7 +111,7 @@ def notify(record: dict[str, Any], url: str, *, allow_private_networks: bool = F
             url,
             payload,
             tries=1,
-            timeout=(WEBHOOK_TIMEOUT, WEBHOOK_TIMEOUT),
+            timeout=WEBHOOK_TIMEOUT,
             allow_private_networks=allow_private_networks,
         )
         if not delivery.ok:
