@@ -12,6 +12,7 @@ import time
 from datetime import date, timedelta
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 import data
@@ -130,3 +131,31 @@ def fmt_num(x: float | None, digits: int = 2) -> str:
     if x is None or x != x:
         return "—"
     return f"{x:.{digits}f}".replace(".", ",")
+
+
+def pick_row(
+    table: pd.DataFrame,
+    *,
+    key: str,
+    rename: dict[str, str] | None = None,
+    datetimes: dict[str, str] | None = None,
+    column_config: dict | None = None,
+) -> int | None:
+    """A table the analyst clicks a row of; returns the clicked row's position, or None.
+
+    ``rename`` gives the French headers, ``datetimes`` maps a (French) column to its display
+    format. Text from the web in a dataframe cell is shown as text, never as HTML.
+    """
+    config = {c: st.column_config.DatetimeColumn(format=f) for c, f in (datetimes or {}).items()}
+    config.update(column_config or {})
+    event = st.dataframe(
+        table.rename(columns=rename or {}),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+        column_config=config,
+    )
+    rows = event.selection.rows if event and event.selection else []
+    return rows[0] if rows and rows[0] < len(table) else None

@@ -80,35 +80,26 @@ if ui.require("threads", "documents", "mentions"):
     )
     table = threads.drop(columns=["thread_url", "is_unanswered_negative"]).copy()
     table["final_tone"] = table["final_tone"].map(lambda x: ui.LABELS_FR.get(x, "—"))
-    event = st.dataframe(
-        table.rename(
-            columns={
-                "title": "titre",
-                "brands": "marques",
-                "posted_at": "publié",
-                "n_comments": "commentaires",
-                "n_voices": "voix",
-                "post_sentiment": "ton du post",
-                "comments_sentiment": "ton des commentaires",
-                "is_answered": "répondu",
-                "hours_to_first_answer": "délai (h)",
-                "final_tone": "ton final",
-                "last_comment_at": "dernier commentaire",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
+    picked = ui.pick_row(
+        table,
         key="c_table",
-        column_config={
-            "publié": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
-            "dernier commentaire": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
+        rename={
+            "title": "titre",
+            "brands": "marques",
+            "posted_at": "publié",
+            "n_comments": "commentaires",
+            "n_voices": "voix",
+            "post_sentiment": "ton du post",
+            "comments_sentiment": "ton des commentaires",
+            "is_answered": "répondu",
+            "hours_to_first_answer": "délai (h)",
+            "final_tone": "ton final",
+            "last_comment_at": "dernier commentaire",
         },
+        datetimes={"publié": "DD/MM/YYYY HH:mm", "dernier commentaire": "DD/MM/YYYY HH:mm"},
     )
-    rows = event.selection.rows if event and event.selection else []
-    if rows and rows[0] < len(threads):
-        t = threads.iloc[rows[0]]
+    if picked is not None:
+        t = threads.iloc[picked]
         st.divider()
         st.subheader(ui.md(t["title"]) or "(sans titre)")
         docs = data.query("thread_conversation", thread_url=t["thread_url"])

@@ -257,22 +257,15 @@ if ui.require("mentions"):
         }
     )
     st.caption("Cliquez sur une ligne pour lire la mention entière, son fil et son explication.")
-    event = st.dataframe(
+    picked = ui.pick_row(
         table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
         key="m_table",
-        column_config={
-            "date": st.column_config.DatetimeColumn("date", format="DD/MM/YYYY HH:mm"),
-            "extrait": st.column_config.TextColumn("extrait", width="large"),
-        },
+        datetimes={"date": "DD/MM/YYYY HH:mm"},
+        column_config={"extrait": st.column_config.TextColumn("extrait", width="large")},
     )
     selected = None
-    picked = event.selection.rows if event and event.selection else []
-    if picked and picked[0] < len(rows):
-        selected = rows["mention_id"].iloc[picked[0]]
+    if picked is not None and picked < len(rows):
+        selected = rows["mention_id"].iloc[picked]
         st.query_params["mention"] = selected
     elif "mention" in st.query_params:
         selected = st.query_params["mention"]

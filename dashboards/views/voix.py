@@ -54,34 +54,25 @@ if ui.require("authors", "mentions"):
     shown = people.drop(columns=["author_id"]).assign(
         status=people["status"].map(lambda s: GROUPS.get(s, s).lower().rstrip("s"))
     )
-    event = st.dataframe(
-        shown.rename(
-            columns={
-                "author": "auteur",
-                "status": "statut",
-                "is_regular": "habitué",
-                "n_mentions": "mentions",
-                "n_threads": "fils",
-                "mean_sentiment": "sentiment moyen",
-                "trend": "tendance",
-                "first_seen": "première",
-                "last_seen": "dernière",
-                "brands": "marques",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
+    picked = ui.pick_row(
+        shown,
         key="v_table",
-        column_config={
-            "première": st.column_config.DatetimeColumn(format="DD/MM/YYYY"),
-            "dernière": st.column_config.DatetimeColumn(format="DD/MM/YYYY"),
+        rename={
+            "author": "auteur",
+            "status": "statut",
+            "is_regular": "habitué",
+            "n_mentions": "mentions",
+            "n_threads": "fils",
+            "mean_sentiment": "sentiment moyen",
+            "trend": "tendance",
+            "first_seen": "première",
+            "last_seen": "dernière",
+            "brands": "marques",
         },
+        datetimes={"première": "DD/MM/YYYY", "dernière": "DD/MM/YYYY"},
     )
-    rows = event.selection.rows if event and event.selection else []
-    if rows and rows[0] < len(people):
-        person = people.iloc[rows[0]]
+    if picked is not None:
+        person = people.iloc[picked]
         st.subheader(
             "Chronologie de " + ui.md(person["author"]) + " (" + ui.md(person["site"]) + ")"
         )
