@@ -216,3 +216,45 @@ def test_sql_cannot_reach_the_live_store_or_files(project, tmp_path):
         con.execute("select count(*) from duckdb_tables() where table_name = 'pwn'").fetchone()[0]
         == 0
     )
+
+
+def test_progress_on_a_terminal_and_quiet_in_logs(tmp_path, blog):
+    """`listening collect` rewrites one progress line on a terminal; piped, it prints none."""
+    import pty
+
+    from tests.test_collect import write_config
+
+    write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
+    cmd = [
+        sys.executable,
+        "-m",
+        "listening.cli",
+        "collect",
+        "--config",
+        str(tmp_path / "listening.toml"),
+    ]
+    piped = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and "collect 1/1" not in piped.stderr
+    assert piped.stdout.startswith("collect: 1 sources due")
+
+    # The same collect on a fresh project, with stderr on a pseudo-terminal.
+    tty_project = tmp_path / "tty"
+    tty_project.mkdir()
+    write_config(tty_project / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
+    cmd[-1] = str(tty_project / "listening.toml")
+    leader, follower = pty.openpty()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=follower, timeout=120)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.returncode == 0
+    assert b"\rcollect 1/1: Blog de Greg" in seen
