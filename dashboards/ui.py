@@ -159,3 +159,31 @@ def pick_row(
     )
     rows = event.selection.rows if event and event.selection else []
     return rows[0] if rows and rows[0] < len(table) else None
+
+
+def show_text(text: str | None) -> None:
+    """Web text, paragraphs kept, every Markdown/HTML character escaped."""
+    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
+    st.markdown("\n\n".join(md(p) for p in paragraphs) or "*(texte vide)*")
+
+
+def thread_tree(docs: pd.DataFrame) -> list[tuple[int, dict]]:
+    """Documents in reading order with their reply depth (parent_id), orphans at depth 1."""
+    rows = docs.to_dict("records")
+    ids = {r["document_id"] for r in rows}
+    children: dict[str | None, list[dict]] = {}
+    for r in rows:
+        parent = r["parent_id"] if r["parent_id"] in ids else None
+        if r["kind"] == "post":
+            parent = "__root__"
+        children.setdefault(parent, []).append(r)
+    out: list[tuple[int, dict]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            out.append((depth, r))
+            walk(r["document_id"], depth + 1)
+
+    walk("__root__", 0)
+    walk(None, 1)
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import data
@@ -12,34 +11,6 @@ ALL = "Toutes"
 LIMIT = 200
 
 t0 = ui.start_page("Conversations")
-
-
-def show_text(text: str | None) -> None:
-    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
-    st.markdown("\n\n".join(ui.md(p) for p in paragraphs) or "*(texte vide)*")
-
-
-def reading_order(docs: pd.DataFrame) -> list[tuple[int, dict]]:
-    rows = docs.to_dict("records")
-    ids = {r["document_id"] for r in rows}
-    children: dict[str | None, list[dict]] = {}
-    for r in rows:
-        parent = (
-            "__root__"
-            if r["kind"] == "post"
-            else (r["parent_id"] if r["parent_id"] in ids else None)
-        )
-        children.setdefault(parent, []).append(r)
-    out: list[tuple[int, dict]] = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for r in children.get(parent, []):
-            out.append((depth, r))
-            walk(r["document_id"], depth + 1)
-
-    walk("__root__", 0)
-    walk(None, 1)
-    return out
 
 
 if ui.require("threads", "documents", "mentions"):
@@ -103,7 +74,7 @@ if ui.require("threads", "documents", "mentions"):
         st.divider()
         st.subheader(ui.md(t["title"]) or "(sans titre)")
         docs = data.query("thread_conversation", thread_url=t["thread_url"])
-        for depth, r in reading_order(docs):
+        for depth, r in ui.thread_tree(docs):
             _, body = st.columns([min(depth, 6) * 0.04 + 0.001, 1])
             with body, st.container(border=True):
                 who = ui.md(r["author"] or "anonyme")
@@ -116,7 +87,7 @@ if ui.require("threads", "documents", "mentions"):
                     st.markdown(
                         f"{'↳ ' if depth else ''}**{who}** · {r['published_at']:%d/%m/%Y %H:%M}"
                     )
-                show_text(r["text"])
+                ui.show_text(r["text"])
         tone = ui.LABELS_FR.get(t["final_tone"], "non évalué")
         st.markdown(
             f"**Ton à la fin du fil : {tone}**"

@@ -26,36 +26,8 @@ def label_fr(label: str | None, pending: str | None) -> str:
     return ui.LABELS_FR.get(label or "unscored", "non évalué")
 
 
-def show_text(text: str | None) -> None:
-    """Web text, paragraphs kept, every Markdown/HTML character escaped."""
-    paragraphs = [p for p in (text or "").split("\n") if p.strip()]
-    st.markdown("\n\n".join(ui.md(p) for p in paragraphs) or "*(texte vide)*")
-
-
 def safe_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
-
-
-def thread_tree(docs: pd.DataFrame) -> list[tuple[int, dict]]:
-    """Documents in reading order with their reply depth (parent_id), orphans at depth 1."""
-    rows = docs.to_dict("records")
-    ids = {r["document_id"] for r in rows}
-    children: dict[str | None, list[dict]] = {}
-    for r in rows:
-        parent = r["parent_id"] if r["parent_id"] in ids else None
-        if r["kind"] == "post":
-            parent = "__root__"
-        children.setdefault(parent, []).append(r)
-    out: list[tuple[int, dict]] = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for r in children.get(parent, []):
-            out.append((depth, r))
-            walk(r["document_id"], depth + 1)
-
-    walk("__root__", 0)
-    walk(None, 1)
-    return out
 
 
 def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
@@ -81,7 +53,7 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
     with left:
         st.markdown("##### Texte intégral")
         with st.container(border=True):
-            show_text(m["text"])
+            ui.show_text(m["text"])
     with right:
         st.markdown("##### Sentiment")
         current = pending.get(mention_id)
@@ -127,7 +99,7 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
                     )
     st.markdown("##### Fil de discussion")
     docs = data.query("thread_documents", thread_url=m["thread_url"])
-    for depth, r in thread_tree(docs):
+    for depth, r in ui.thread_tree(docs):
         _, body = st.columns([min(depth, 6) * 0.04 + 0.001, 1])
         with body, st.container(border=True):
             here = " :orange-badge[cette mention]" if r["document_id"] == m["document_id"] else ""
@@ -138,7 +110,7 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
             )
             if r["kind"] == "post" and r["title"]:
                 st.markdown(f"**{ui.md(r['title'])}**")
-            show_text(r["text"])
+            ui.show_text(r["text"])
 
 
 try:
