@@ -292,7 +292,9 @@ class _UnitWork:
                 thread_url=result.final_url if m.kind == "comments" else None,
             )
             if not parsed.is_feed and m.kind == "page" and _looks_html(result):
-                self._page_as_post(result)
+                if error := self._page_as_post(result):
+                    self._fail_main(result, f"{job.url}: {error}")
+                    return None
             elif not parsed.is_feed:
                 self._fail_main(result, f"{job.url}: {parsed.error or 'not a feed'}")
                 return None
@@ -327,29 +329,17 @@ class _UnitWork:
         self._update_state(self.unit.main, failed, main=True)
         self.result.errors.append(message)
 
-    def _page_as_post(self, result) -> None:
-        from listening.parse import extract_page_comments
-        from listening.text import canonical_url, html_to_text
+    def _page_as_post(self, result) -> str | None:
+        """The page's article and its comments; the reason when the page cannot be read."""
+        from listening.parse import parse_page
 
-        url = canonical_url(result.final_url)
-        body = result.body.decode("utf-8", errors="replace")
-        post = Document(
-            document_id=stable_id(url),
-            kind="post",
-            url=url,
-            thread_url=url,
-            source=self.unit.name,
-            text=html_to_text(body),
-            published_at=self.now,
-            collected_at=self.now,
-            is_date_estimated=True,
+        docs = _safely(
+            parse_page, result.body, result.final_url, source=self.unit.name, collected_at=self.now
         )
-        self._add_documents([post])
-        self._add_documents(
-            extract_page_comments(
-                result.body, result.final_url, source=self.unit.name, collected_at=self.now
-            )
-        )
+        if isinstance(docs, str):
+            return docs
+        self._add_documents(docs)
+        return None
 
     def _add_documents(self, docs: Iterable[Document]) -> None:
         for d in docs:
@@ -419,9 +409,15 @@ class _UnitWork:
         n_new = 0
         if result.ok and not result.not_modified:
             if child.kind == "page":
-                docs = extract_page_comments(
-                    result.body, result.final_url, source=self.unit.name, collected_at=self.now
+                docs = _safely(
+                    extract_page_comments,
+                    result.body,
+                    result.final_url,
+                    source=self.unit.name,
+                    collected_at=self.now,
                 )
+                if isinstance(docs, str):
+                    result, docs = _with_error(result, f"{job.url}: {docs}"), []
             else:
                 parsed = parse_feed(
                     result.body,
@@ -515,6 +511,24 @@ def _thread_interval(fs: FeedState, now: datetime, minutes: int) -> timedelta:
         return timedelta(minutes=minutes)
     age = now - datetime.fromisoformat(last)
     return max(timedelta(minutes=minutes), min(age / 4, timedelta(days=1)))
+
+
+def _safely(parse: Callable[..., list[Document]], *args, **kwargs) -> list[Document] | str:
+    """``parse(*args, **kwargs)``, or one line saying why the page could not be read.
+
+    What a hostile page does to a parser (a ``RecursionError``, a ``MemoryError`` on absurd
+    markup, a parser bug) is that page's problem: it becomes its source's ``last_error`` and
+    every other source is still collected.
+    """
+    from listening.parse import PageError
+
+    try:
+        return parse(*args, **kwargs)
+    except PageError as exc:
+        return str(exc)
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return f"unreadable HTML page ({reason}); tell the site's owner"
 
 
 def _with_error(result, message: str):

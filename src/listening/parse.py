@@ -27,7 +27,6 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 from zoneinfo import ZoneInfo
@@ -437,77 +436,52 @@ def _count(*values) -> int | None:
 
 
 # --- HTML pages --------------------------------------------------------------------------------
+#
+# libxml2 (through lxml) builds the tree: it is forgiving like a browser (unclosed tags, stray
+# end tags), written in C, and never recurses in Python, so a page of 100,000 nested tags is
+# just a deep tree. Every walk below is iterative for the same reason.
 
 
-class _Node:
-    __slots__ = ("attrs", "children", "parent", "tag")
-
-    def __init__(self, tag: str, attrs: dict[str, str], parent: _Node | None):
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[_Node | str] = []
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def find_all(self, pred) -> list[_Node]:
-        out, stack = [], list(reversed(self.children))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, _Node):
-                if pred(node):
-                    out.append(node)
-                stack.extend(reversed(node.children))
-        return out
-
-    def find(self, pred) -> _Node | None:
-        found = self.find_all(pred)
-        return found[0] if found else None
-
-    def html(self) -> str:
-        parts = []
-        for child in self.children:
-            if isinstance(child, str):
-                parts.append(child.replace("&", "&amp;").replace("<", "&lt;"))
-            else:
-                parts.append(f"<{child.tag}>{child.html()}</{child.tag}>")
-        return "".join(parts)
+class PageError(ValueError):
+    """An HTML page that cannot be read at all (empty, or not HTML)."""
 
 
-_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
+def _tree(html: bytes):
+    """The page's element tree (lxml.html); ``PageError`` when there is nothing to read."""
+    import lxml.etree
+    import lxml.html  # heavy import kept out of module import (DAG parsing stays cheap)
+
+    text = _decode_html(html).replace("\x00", "")
+    if not text.strip():
+        raise PageError("empty page: the server sent no content")
+    parser = lxml.html.HTMLParser(recover=True, remove_comments=True, huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise PageError(f"unreadable HTML page: {exc}") from None
+    return root
 
 
-class _TreeBuilder(HTMLParser):
-    """A forgiving DOM: unclosed tags close when an ancestor closes, stray end tags are ignored."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("#root", {}, None)
-        self.cur = self.root
-
-    def handle_starttag(self, tag, attrs):
-        node = _Node(tag, {k: v or "" for k, v in attrs}, self.cur)
-        self.cur.children.append(node)
-        if tag not in _VOID:
-            self.cur = node
-
-    def handle_endtag(self, tag):
-        node = self.cur
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.cur = node.parent
-
-    def handle_data(self, data):
-        if self.cur.tag not in ("script", "style"):
-            self.cur.children.append(data)
+def _elements(root, tags: tuple[str, ...] | None = None):
+    """Elements under ``root`` (comments and processing instructions skipped)."""
+    for el in root.iter(*(tags or ())):
+        if isinstance(el.tag, str):
+            yield el
 
 
-def _tree(html: bytes) -> _Node:
-    builder = _TreeBuilder()
-    builder.feed(_decode_html(html))
-    builder.close()
-    return builder.root
+def _classes(el) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
+def _html(el) -> str:
+    """The element's markup, for ``html_to_text`` (libxml2 serialises without recursion)."""
+    import lxml.html
+
+    return lxml.html.tostring(el, encoding="unicode", with_tail=False)
+
+
+def _text(el) -> str:
+    return html_to_text(_html(el)) if el is not None else ""
 
 
 def _decode_html(html: bytes) -> str:
@@ -523,14 +497,17 @@ def _decode_html(html: bytes) -> str:
 
 def discover_feeds(html: bytes, base_url: str) -> list[str]:
     """Feeds a page advertises: ``<link rel="alternate" type="application/(rss|atom)+xml">``."""
-    root = _tree(html)
-    base = root.find(lambda n: n.tag == "base" and n.attrs.get("href"))
-    base_url = urljoin(base_url, base.attrs["href"]) if base else base_url
+    try:
+        root = _tree(html)
+    except PageError:
+        return []
+    base = next((b for b in _elements(root, ("base",)) if b.get("href")), None)
+    base_url = urljoin(base_url, base.get("href")) if base is not None else base_url
     found: list[str] = []
-    for link in root.find_all(lambda n: n.tag == "link"):
-        rels = link.attrs.get("rel", "").lower().split()
-        ctype = link.attrs.get("type", "").lower().split(";")[0].strip()
-        href = link.attrs.get("href", "").strip()
+    for link in _elements(root, ("link",)):
+        rels = (link.get("rel") or "").lower().split()
+        ctype = (link.get("type") or "").lower().split(";")[0].strip()
+        href = (link.get("href") or "").strip()
         if "alternate" in rels and ctype in ("application/rss+xml", "application/atom+xml"):
             url = urljoin(base_url, href)
             if href and url not in found:
@@ -558,53 +535,194 @@ def extract_page_comments(
     """Comments of a WordPress-style post page (``comments_template()`` / ``wp_list_comments()``).
 
     Comments are ``li.comment`` with id ``comment-N`` (``li-comment-N`` in older themes) inside
-    ``ol.commentlist`` or ``ol.comment-list``; replies nest in ``ul.children``.
+    ``ol.commentlist`` or ``ol.comment-list``; replies nest in ``ul.children``. Raises
+    ``PageError`` when the page cannot be read at all.
+    """
+    return _page_comments(_tree(html), page_url, source, collected_at)
+
+
+def parse_page(
+    html: bytes, page_url: str, *, source: str, collected_at: datetime
+) -> list[Document]:
+    """A post page read as a source (``kind = "page"``): the article, then its comments.
+
+    The post's text is the article body only (see ``_article``): navigation, sidebars, share
+    buttons and the comment thread stay out of it, so a brand named in one comment is one
+    mention (the comment's) and the post's sentiment is its author's alone. Raises
+    ``PageError`` when the page cannot be read at all.
     """
     root = _tree(html)
-    canonical = root.find(
-        lambda n: n.tag == "link" and "canonical" in n.attrs.get("rel", "").lower().split()
+    comments = _page_comments(root, page_url, source, collected_at)
+    thread = _thread_url(root, page_url)
+    article = _article(root)
+    title = _page_title(root, article)
+    text = _text(article)
+    published, estimated = _article_date(root, article, collected_at)
+    post = Document(
+        document_id=stable_id(thread),
+        kind="post",
+        url=thread,
+        thread_url=thread,
+        source=source,
+        text=text,
+        published_at=published,
+        collected_at=collected_at,
+        title=title,
+        lang=detect_language(f"{title or ''}\n{text}"),
+        is_date_estimated=estimated,
+        content_hash=content_fingerprint(text),
     )
-    thread = canonical_url(urljoin(page_url, canonical.attrs["href"]) if canonical else page_url)
-    thread = urlsplit(thread)._replace(fragment="").geturl()
-    lists = root.find_all(
-        lambda n: n.tag in ("ol", "ul") and n.classes & {"commentlist", "comment-list"}
+    return [post, *comments]
+
+
+def _thread_url(root, page_url: str) -> str:
+    canonical = next(
+        (
+            n
+            for n in _elements(root, ("link",))
+            if "canonical" in (n.get("rel") or "").lower().split() and n.get("href")
+        ),
+        None,
     )
+    href = canonical.get("href") if canonical is not None else ""
+    thread = canonical_url(urljoin(page_url, href) if href else page_url)
+    return urlsplit(thread)._replace(fragment="").geturl()
+
+
+def _page_comments(root, page_url: str, source: str, collected_at: datetime) -> list[Document]:
+    thread = _thread_url(root, page_url)
     docs: list[Document] = []
     seen: set[str] = set()
-    for lst in lists:
-        for li in lst.find_all(
-            lambda n: n.tag == "li" and _COMMENT_ID.match(n.attrs.get("id", ""))
-        ):
-            number = _COMMENT_ID.match(li.attrs["id"]).group(1)
-            if number in seen:
+    for lst in _elements(root, ("ol", "ul")):
+        if not _classes(lst) & {"commentlist", "comment-list"}:
+            continue
+        for li in _elements(lst, ("li",)):
+            m = _COMMENT_ID.match(li.get("id") or "")
+            if not m or m.group(1) in seen:
                 continue
-            seen.add(number)
-            docs.append(_page_comment(li, number, thread, source, collected_at))
+            seen.add(m.group(1))
+            docs.append(_page_comment(li, m.group(1), thread, source, collected_at))
     return docs
 
 
-def _page_comment(li: _Node, number: str, thread: str, source: str, collected_at) -> Document:
+# --- the article of a post page -----------------------------------------------------------------
+
+# Where themes put the post body, most specific first: schema.org's articleBody, WordPress
+# (the_content() inside .entry-content, older themes .post-content / .entry), Blogger
+# (.post-body), then the HTML5 elements. The first match with text wins.
+_ARTICLE_XPATHS = (
+    "//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' articleBody ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' post-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' post-body ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
+    "//article",
+    "//main",
+    "//*[@role='main']",
+    "//body",
+)
+# Never part of an article: page furniture and the comment thread (WordPress wraps it in
+# #comments / .comments-area, the reply form in #respond).
+_NOT_ARTICLE_TAGS = ("nav", "aside", "footer", "form", "script", "style", "noscript", "template")
+_NOT_ARTICLE = re.compile(
+    r"^(?:comments?|comments-area|commentlist|comment-list|comment-respond|respond|"
+    r"sidebar|widget(?:-area)?|share|sharedaddy|related(?:-posts)?|navigation|nav-links|"
+    r"post-navigation|site-header|site-footer|breadcrumbs?)$"
+)
+
+
+def _furniture(el) -> bool:
+    if el.tag in _NOT_ARTICLE_TAGS:
+        return True
+    names = _classes(el) | {el.get("id") or ""}
+    return any(_NOT_ARTICLE.match(n) for n in names if n)
+
+
+def _article(root):
+    """The element holding the post body, with furniture and comments removed."""
+    for xpath in _ARTICLE_XPATHS:
+        for candidate in root.xpath(xpath):
+            if candidate.tag == "body" or not _inside_furniture(candidate):
+                _strip_furniture(candidate)
+                if (candidate.text_content() or "").strip():
+                    return candidate
+    return None
+
+
+def _inside_furniture(el) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if _furniture(parent):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _strip_furniture(el) -> None:
+    doomed = [n for n in _elements(el) if n is not el and _furniture(n)]
+    for node in doomed:
+        if node.getparent() is not None:  # an ancestor may have gone already
+            node.drop_tree()
+
+
+def _page_title(root, article) -> str | None:
+    for meta in _elements(root, ("meta",)):
+        is_title = (meta.get("property") or meta.get("name") or "").lower() == "og:title"
+        if is_title and (title := html_to_text(meta.get("content") or "")):
+            return title
+    if article is not None:
+        h1 = next(_elements(article, ("h1",)), None) if article.tag != "body" else None
+        if h1 is not None and (title := _text(h1)):
+            return title
+    title_el = next(_elements(root, ("title",)), None)
+    return _text(title_el) or None
+
+
+def _article_date(root, article, collected_at: datetime) -> tuple[datetime, bool]:
+    for meta in _elements(root, ("meta",)):
+        is_date = (meta.get("property") or "").lower() == "article:published_time"
+        if is_date and (parsed := _iso_date(meta.get("content"))):
+            return parsed, False
+    if article is not None:
+        for el in _elements(article, ("time",)):
+            if parsed := _iso_date(el.get("datetime")):
+                return parsed, False
+    return collected_at.astimezone(UTC), True
+
+
+def _iso_date(value: str | None) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    # A page shows local time without an offset; French sites: Europe/Paris.
+    return (dt if dt.tzinfo else dt.replace(tzinfo=_PARIS)).astimezone(UTC)
+
+
+# --- one comment of a post page -----------------------------------------------------------------
+
+
+def _page_comment(li, number: str, thread: str, source: str, collected_at) -> Document:
     own = _own_part(li)
     url = canonical_url(f"{thread}#comment-{number}")
-    parent_li = li.parent
+    parent_li = li.getparent()
     while parent_li is not None and not (
-        parent_li.tag == "li" and _COMMENT_ID.match(parent_li.attrs.get("id", ""))
+        parent_li.tag == "li" and _COMMENT_ID.match(parent_li.get("id") or "")
     ):
-        parent_li = parent_li.parent
+        parent_li = parent_li.getparent()
     parent_id = None
     if parent_li is not None:
-        parent_number = _COMMENT_ID.match(parent_li.attrs["id"]).group(1)
+        parent_number = _COMMENT_ID.match(parent_li.get("id")).group(1)
         parent_id = _comment_key(thread, f"comment-{parent_number}")
 
-    fn = _first(own, lambda n: "fn" in n.classes)
-    author = normalise_author(html_to_text(fn.html())) if fn else None
+    fn = _first(own, lambda n: "fn" in _classes(n))
+    author = normalise_author(_text(fn)) if fn is not None else None
     published, estimated = _page_date(own, collected_at)
-    content = _first(own, lambda n: "comment-content" in n.classes)
+    content = _first(own, lambda n: "comment-content" in _classes(n))
     if content is not None:
-        text = html_to_text(content.html())
+        text = _text(content)
     else:  # Twenty Ten-era markup: bare <p> in the comment body
-        paragraphs = [n for n in own if n.tag == "p"]
-        text = html_to_text("".join(f"<p>{p.html()}</p>" for p in paragraphs))
+        text = "\n\n".join(t for t in (_text(p) for p in own if p.tag == "p") if t)
     return Document(
         document_id=_comment_key(thread, f"comment-{number}"),
         kind="comment",
@@ -622,34 +740,31 @@ def _page_comment(li: _Node, number: str, thread: str, source: str, collected_at
     )
 
 
-def _own_part(li: _Node) -> list[_Node]:
-    """The nodes of a comment, without its replies (``ul.children``) or reply links."""
-    out, stack = [], [c for c in reversed(li.children) if isinstance(c, _Node)]
+def _own_part(li) -> list:
+    """The elements of a comment, without its replies (``ul.children``) or reply links."""
+    out = []
+    stack = [c for c in reversed(li) if isinstance(c.tag, str)]
     while stack:
         node = stack.pop()
-        if node.classes & {"children", "reply", "comment-respond"}:
+        if _classes(node) & {"children", "reply", "comment-respond"}:
             continue
         out.append(node)
-        stack.extend(c for c in reversed(node.children) if isinstance(c, _Node))
+        stack.extend(c for c in reversed(node) if isinstance(c.tag, str))
     return out
 
 
-def _first(nodes: list[_Node], pred) -> _Node | None:
+def _first(nodes: list, pred):
     return next((n for n in nodes if pred(n)), None)
 
 
-def _page_date(nodes: list[_Node], collected_at: datetime) -> tuple[datetime, bool]:
-    time_el = _first(nodes, lambda n: n.tag == "time" and n.attrs.get("datetime"))
-    if time_el is not None:
-        try:
-            dt = datetime.fromisoformat(time_el.attrs["datetime"].strip())
-            return (dt if dt.tzinfo else dt.replace(tzinfo=_PARIS)).astimezone(UTC), False
-        except ValueError:
-            pass
+def _page_date(nodes: list, collected_at: datetime) -> tuple[datetime, bool]:
+    time_el = _first(nodes, lambda n: n.tag == "time" and n.get("datetime"))
+    if time_el is not None and (parsed := _iso_date(time_el.get("datetime"))):
+        return parsed, False
     meta = _first(
-        nodes, lambda n: n.classes & {"comment-metadata", "commentmetadata", "comment-meta"}
+        nodes, lambda n: _classes(n) & {"comment-metadata", "commentmetadata", "comment-meta"}
     )
-    if meta is not None and (m := _FR_DATE.search(html_to_text(meta.html()))):
+    if meta is not None and (m := _FR_DATE.search(_text(meta))):
         day, month, year, hour, minute = m.groups()
         # The page shows local time without an offset; French sites: Europe/Paris.
         try:

@@ -1,0 +1,174 @@
+"""Hostile or junk input fails only its own source: pages, overrides, queries, URLs, text.
+
+Sources are served over loopback (tests/feedserver.py) and collected into a real DuckDB store.
+"""
+
+from __future__ import annotations
+
+from listening import pipeline
+from tests.test_collect import NOW, blog_feed, health, snapshot
+
+DEEP = 1000  # the hostile page of issue 11: about 1,000 nested, never closed tags
+
+
+def write_config(tmp_path, sources: dict[str, tuple[str, str]], **settings) -> None:
+    """``sources``: name -> (url, kind). One brand, Telzio."""
+    lines = [
+        "[settings]",
+        'store = "data/listening.duckdb"',
+        "allow_private_networks = true",
+        "connect_timeout = 1.0",
+        "read_timeout = 1.0",
+        "total_timeout = 2.0",
+        "fetch_processes = 1",
+        *(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items()),
+        "",
+        "[[brands]]",
+        'name = "Telzio"',
+        'query = "Telzio"',
+    ]
+    for name, (url, kind) in sources.items():
+        lines += ["", "[[sources]]", f'name = "{name}"', f'url = "{url}"', f'kind = "{kind}"']
+    (tmp_path / "listening.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def collect(tmp_path, now=NOW):
+    from listening.config import load_config
+
+    config = load_config(tmp_path / "listening.toml")
+    return config, pipeline.collect(config, config.store_path, now=now)
+
+
+def post_page(comment_html: str = "", *, article: str | None = None) -> bytes:
+    """A WordPress post page: navigation, the article, a sidebar and its comment thread."""
+    article = article or (
+        "<p>Nous avons testé la nouvelle offre fibre pendant un mois.</p>"
+        "<p>Le débit est stable et l'installation a pris une heure.</p>"
+    )
+    return f"""<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<title>Test de l'offre fibre | Le blog de Léa</title>
+<meta property="og:title" content="Test de l'offre fibre">
+<meta property="article:published_time" content="2026-11-20T08:30:00+01:00">
+</head><body>
+<header class="site-header"><nav><a href="/">Accueil</a> <a href="/telzio">Promo Telzio</a></nav>
+</header>
+<main id="main"><article class="post">
+<h1 class="entry-title">Test de l'offre fibre</h1>
+<div class="entry-content">{article}</div>
+<div class="sharedaddy">Partager sur Facebook</div>
+</article>
+<div id="comments" class="comments-area"><ol class="comment-list">
+<li id="comment-1" class="comment"><article class="comment-body">
+<footer class="comment-meta"><b class="fn">Julie</b>
+<time datetime="2026-11-21T10:00:00+01:00">21 novembre 2026</time></footer>
+<div class="comment-content"><p>Chez moi Telzio coupe tous les soirs.</p></div>
+</article>{comment_html}</li>
+</ol><div id="respond" class="comment-respond"><form>Laisser un commentaire</form></div>
+</div></main>
+<aside class="widget-area"><section class="widget">Articles récents : Telzio, Free</section>
+</aside><footer class="site-footer">© Le blog de Léa</footer></body></html>""".encode()
+
+
+def deep_page() -> bytes:
+    """A comment whose markup opens about 1,000 tags and closes none."""
+    return post_page(
+        '<ul class="children"><li id="comment-2" class="comment">'
+        '<div class="comment-content"><p>Telzio, vraiment '
+        + "<div><b><span>" * (DEEP // 3)
+        + "nul</li></ul>"
+    )
+
+
+def deep_page_beside_a_blog(tmp_path, blog) -> None:
+    blog.static("/deep/", deep_page(), content_type="text/html")
+    write_config(
+        tmp_path,
+        {
+            "Page profonde": (blog.url("/deep/"), "page"),
+            "Blog de Greg": (blog.url("/greg/feed/"), "feed"),
+        },
+    )
+
+
+# -- point 2: a page source stores the article, comments stay comments -------------------------
+
+
+def test_page_source_stores_the_article_and_comments_apart(tmp_path, feed_server):
+    feed_server.static("/lea/fibre/", post_page(), content_type="text/html; charset=utf-8")
+    write_config(tmp_path, {"Blog de Léa": (feed_server.url("/lea/fibre/"), "page")})
+    config, stats = collect(tmp_path)
+    assert stats.errors == []
+    pipeline.analyze_stage(config, config.store_path, now=NOW)
+    pipeline.build_stage(config, config.store_path, now=NOW)
+    con = snapshot(config)
+    post = con.execute(
+        "select title, text, published_at, is_date_estimated from documents where kind = 'post'"
+    ).fetchone()
+    title, text, published_at, estimated = post
+    assert title == "Test de l'offre fibre"
+    assert text == (
+        "Nous avons testé la nouvelle offre fibre pendant un mois.\n\n"
+        "Le débit est stable et l'installation a pris une heure."
+    )
+    assert not estimated and published_at.isoformat().startswith("2026-11-20T07:30:00")
+    # Telzio is named in the navigation, the sidebar and one comment: one mention, the comment's.
+    mentions = con.execute("select kind, author from mentions where brand = 'Telzio'").fetchall()
+    assert mentions == [("comment", "Julie")]
+
+
+# -- point 9: a page of ~1,000 unclosed tags ----------------------------------------------------
+
+
+def test_deeply_nested_comment_page_is_read_and_other_sources_collected(tmp_path, blog):
+    deep_page_beside_a_blog(tmp_path, blog)
+    config, _ = collect(tmp_path)
+    rows = health(config)
+    assert rows["Blog de Greg"]["n_documents"] == 4
+    assert rows["Page profonde"]["state"] == "active", rows["Page profonde"]
+    texts = [r[0] for r in snapshot(config).execute("select text from documents").fetchall()]
+    assert any(t.startswith("Telzio, vraiment") for t in texts)
+
+
+def test_deeply_nested_page_behind_an_rss_comments_link(tmp_path, feed_server):
+    base = feed_server.base_url
+    feed_server.static(
+        "/news/feed/",
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Actu</title>
+<item><title>La fibre Telzio arrive</title><link>{base}/news/fibre/</link>
+<comments>{base}/news/fibre/</comments>
+<pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate>
+<description>Telzio annonce la fibre.</description></item></channel></rss>""".encode(),
+        content_type="application/rss+xml",
+    )
+    feed_server.static("/news/fibre/", deep_page(), content_type="text/html")
+    feed_server.static("/greg/feed/", blog_feed(base), content_type="application/rss+xml")
+    write_config(
+        tmp_path,
+        {
+            "Actu": (feed_server.url("/news/feed/"), "feed"),
+            "Blog de Greg": (feed_server.url("/greg/feed/"), "feed"),
+        },
+    )
+    config, _ = collect(tmp_path)
+    assert feed_server.hits("/news/fibre/") == 1
+    con = snapshot(config)
+    n = dict(con.execute("select source, count(*) from documents group by 1").fetchall())
+    assert n["Actu"] == 3  # the post and the page's two comments
+    assert n["Blog de Greg"] >= 2
+
+
+def test_a_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
+    """Whatever a page does to the parser, it stops that source only."""
+    from listening import parse
+
+    def crash(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(parse, "parse_page", crash)
+    deep_page_beside_a_blog(tmp_path, blog)
+    config, stats = collect(tmp_path)
+    rows = health(config)
+    assert rows["Blog de Greg"]["n_documents"] == 4 and rows["Blog de Greg"]["last_error"] is None
+    assert "RecursionError" in rows["Page profonde"]["last_error"]
+    assert rows["Page profonde"]["state"] == "backoff"
+    assert any("RecursionError" in e for e in stats.errors)
