@@ -5,6 +5,8 @@ Sources are served over loopback (tests/feedserver.py) and collected into a real
 
 from __future__ import annotations
 
+import pytest
+
 from listening import pipeline
 from tests.test_collect import NOW, blog_feed, health, snapshot
 
@@ -172,3 +174,39 @@ def test_a_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
     assert "RecursionError" in rows["Page profonde"]["last_error"]
     assert rows["Page profonde"]["state"] == "backoff"
     assert any("RecursionError" in e for e in stats.errors)
+
+
+# -- point 11: brand queries that would blow the parser's stack --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("(" * 200 + "Telzio" + ")" * 200, "nested too deeply"),
+        ("Telzio AND " + "NOT " * 1000 + "Free", "nested too deeply"),
+        ("Telzio NEAR/1000000 panne", "from 1 to 50"),
+        ("Telzio NEAR/51 panne", "from 1 to 50"),
+    ],
+    ids=["200-parentheses", "1000-NOT", "NEAR-million", "NEAR-51"],
+)
+def test_hostile_brand_query_is_a_one_line_config_error(tmp_path, query, reason):
+    from listening.config import load_config
+    from listening.errors import ConfigError
+
+    path = tmp_path / "listening.toml"
+    path.write_text(f"[[brands]]\nname = \"Telzio\"\nquery = '''{query}'''\n", "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    (problem,) = caught.value.problems
+    assert "\n" not in problem and len(problem) < 300, problem
+    assert problem.startswith("line 3: brands[0] (Telzio).query: ") and reason in problem
+
+
+def test_near_at_the_cap_still_matches_both_ways():
+    from listening.matching import MAX_NEAR, parse_query
+
+    gap = " ".join(["mot"] * (MAX_NEAR - 1))
+    query = parse_query(f"Telzio NEAR/{MAX_NEAR} panne")
+    assert query.match(f"Telzio {gap} panne").matched
+    assert query.match(f"panne {gap} Telzio").matched
+    assert not query.match(f"Telzio {gap} mot panne").matched

@@ -259,9 +259,10 @@ class _Validator:
                 try:
                     parse_query(query)
                 except QuerySyntaxError as exc:
+                    shown = query if len(query) <= 80 else f"{query[:60]}… ({len(query)} chars)"
                     self.add(
                         f"{label}.query",
-                        f"{exc.reason} at character {exc.position + 1}: {query!r}; "
+                        f"{exc.reason} at character {exc.position + 1}: {shown!r}; "
                         "check quotes, parentheses and AND/OR/NOT/NEAR/n",
                         "brands",
                         i,

@@ -17,8 +17,12 @@ turn every document into a mention.
 
 ``a NEAR/n b`` matches when an occurrence of ``a`` and one of ``b`` (in either order, not
 overlapping) are at most ``n`` words apart: ``NEAR/1`` means adjacent, ``NEAR/3`` allows up to two
-words in between. Phrases count from their nearest ends. ``n`` is a whole number >= 1, and
+words in between. Phrases count from their nearest ends. ``n`` is a whole number from 1 to
+``MAX_NEAR`` (50: a paragraph; further apart, two words are no longer about each other), and
 ``NEAR/n`` does not chain: ``a NEAR/2 b NEAR/2 c`` is an error, write ``a NEAR/2 b AND b NEAR/2 c``.
+
+Parentheses and ``NOT`` nest at most ``MAX_DEPTH`` (50) levels deep: deeper is a syntax error,
+not a crash.
 
 A trailing ``*`` makes a word a prefix: ``boulang*`` matches ``boulangerie`` and ``boulanger``
 (and ``boulang``), also inside phrases (``"pain* au chocolat"``). ``*`` only ends a word.
@@ -43,12 +47,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from listening.errors import QuerySyntaxError
 
-__all__ = ["BrandQuery", "Match", "TextIndex", "explain", "normalise", "parse_query"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NEAR",
+    "BrandQuery",
+    "Match",
+    "TextIndex",
+    "explain",
+    "normalise",
+    "parse_query",
+]
+
+MAX_NEAR = 50  # the largest n of NEAR/n, in words
+MAX_DEPTH = 50  # the deepest nesting of parentheses and NOT
 
 # A word starts with a letter or digit and may carry combining accents (text in NFD form).
 _WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
@@ -201,22 +217,28 @@ class _Near:
     distance: int
 
     def _pairs(self, index: TextIndex) -> tuple[set[int], set[int]]:
-        """Start positions of the left and right occurrences that have a partner in range."""
+        """Start positions of the left and right occurrences that have a partner in range.
+
+        Each occurrence asks only "is there a partner in my window?" (two binary searches),
+        so the cost is O((L + R) log) in the numbers of occurrences, whatever ``n`` is.
+        """
         lefts, rights = index.occurrences(self.left), index.occurrences(self.right)
         n_left, n_right, d = len(self.left.words), len(self.right.words), self.distance
-        used_left: set[int] = set()
-        used_right: set[int] = set()
-        for a in lefts:
-            # right after left: its start in [a_end + 1, a_end + d]
-            a_end = a + n_left - 1
-            after = rights[bisect_left(rights, a_end + 1) : bisect_right(rights, a_end + d)]
-            # right before left: its end in [a - d, a - 1]
-            before = rights[
-                bisect_left(rights, a - d - n_right + 1) : bisect_right(rights, a - n_right)
-            ]
-            if after or before:
-                used_left.add(a)
-                used_right.update(after, before)
+        # right after left: it starts in [a + n_left, a + n_left - 1 + d];
+        # right before left: it ends in [a - d, a - 1], so starts in [a - d - n_right + 1, a - n_right]
+        used_left = {
+            a
+            for a in lefts
+            if _any_in(rights, a + n_left, a + n_left - 1 + d)
+            or _any_in(rights, a - d - n_right + 1, a - n_right)
+        }
+        # the same windows seen from the right occurrence
+        used_right = {
+            r
+            for r in rights
+            if _any_in(lefts, r - n_left - d + 1, r - n_left)
+            or _any_in(lefts, r + n_right, r + n_right - 1 + d)
+        }
         return used_left, used_right
 
     def test(self, index: TextIndex) -> bool:
@@ -276,6 +298,12 @@ class _Or(_And):
 _Node = _Term | _Near | _Not | _And | _Or
 
 
+def _any_in(positions: list[int], low: int, high: int) -> bool:
+    """Whether sorted ``positions`` holds a value in ``[low, high]``."""
+    i = bisect_left(positions, low)
+    return i < len(positions) and positions[i] <= high
+
+
 # Parser ---------------------------------------------------------------------------------------
 
 
@@ -312,9 +340,10 @@ def _lex(query: str) -> list[_Token]:
                 tokens.append(_Token(word, word, i))
             elif word == "NEAR" or word.startswith("NEAR/"):
                 m = _NEAR.fullmatch(word)
-                if not m or int(m.group(1)) < 1:
+                if not m or not 1 <= int(m.group(1)) <= MAX_NEAR:
                     raise QuerySyntaxError(
-                        "bad NEAR/n: n must be a whole number of words >= 1, e.g. NEAR/5",
+                        f"bad NEAR/n: n must be a whole number of words from 1 to {MAX_NEAR}, "
+                        "e.g. NEAR/5",
                         query,
                         i,
                     )
@@ -361,6 +390,7 @@ class _Parser:
         self.query = query
         self.tokens = _lex(query)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Token:
@@ -400,10 +430,23 @@ class _Parser:
             children.append(self.parse_unary())
         return children[0] if len(children) == 1 else _And(children)
 
+    def deeper(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"nested too deeply: more than {MAX_DEPTH} levels of parentheses and NOT; "
+                "simplify the query",
+                token,
+            )
+
     def parse_unary(self) -> _Node:
         if self.tok.kind == "NOT":
-            self.advance_over(self.tok)
-            return _Not(self.parse_unary())
+            token = self.tok
+            self.deeper(token)
+            self.advance_over(token)
+            node = _Not(self.parse_unary())
+            self.depth -= 1
+            return node
         return self.parse_near()
 
     def parse_near(self) -> _Node:
@@ -428,6 +471,7 @@ class _Parser:
             self.i += 1
             return _make_term(tok, self.query)
         if tok.kind == "LPAREN":
+            self.deeper(tok)
             self.i += 1
             if self.tok.kind == "RPAREN":
                 raise self.error("empty parentheses", tok)
@@ -437,6 +481,7 @@ class _Parser:
             if self.tok.kind != "RPAREN":
                 raise self.error("unbalanced parenthesis: this ( is never closed", tok)
             self.i += 1
+            self.depth -= 1
             return node
         if tok.kind == "RPAREN":
             raise self.error("unbalanced parenthesis: this ) has no matching (", tok)
