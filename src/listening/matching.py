@@ -225,7 +225,8 @@ class _Near:
         lefts, rights = index.occurrences(self.left), index.occurrences(self.right)
         n_left, n_right, d = len(self.left.words), len(self.right.words), self.distance
         # right after left: it starts in [a + n_left, a + n_left - 1 + d];
-        # right before left: it ends in [a - d, a - 1], so starts in [a - d - n_right + 1, a - n_right]
+        # right before left: it ends in [a - d, a - 1], i.e. starts in
+        # [a - d - n_right + 1, a - n_right]
         used_left = {
             a
             for a in lefts
