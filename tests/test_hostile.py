@@ -210,3 +210,35 @@ def test_near_at_the_cap_still_matches_both_ways():
     assert query.match(f"Telzio {gap} panne").matched
     assert query.match(f"panne {gap} Telzio").matched
     assert not query.match(f"Telzio {gap} mot panne").matched
+
+
+# -- point 12: listening sql stops a runaway query ----------------------------------------------
+
+CROSS_JOIN = "select count(*) from range(1000000) a, range(1000000) b"  # 10^12 rows
+
+
+def test_sql_timeout_stops_a_runaway_query_with_one_line(tmp_path, monkeypatch):
+    from tests.test_cli import ROOT, run_cli
+
+    (tmp_path / "listening.toml").write_text(
+        (ROOT / "listening.example.toml").read_text("utf-8"), "utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init").returncode == 0
+    proc = run_cli("sql", CROSS_JOIN, "--timeout", "0.5")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "listening: error: SQL error: the query ran longer than 0.5 s and was stopped; "
+        "narrow it (a where clause, a limit) or raise --timeout"
+    ]
+    # The documented escape hatch: a temporary table lives in memory, never in the snapshot.
+    proc = run_cli("sql", "create temp table t as select 1 as x; select x from t", "--csv")
+    assert proc.returncode == 0 and proc.stdout == "x\n1\n", proc.stderr
+    proc = run_cli("sql", "select 1", "--timeout", "0")
+    assert proc.returncode == 1 and "--timeout" in proc.stderr
+
+
+def test_sql_default_timeout_is_30_seconds():
+    from listening.cli import build_parser
+
+    assert build_parser().parse_args(["sql", "select 1"]).timeout == 30.0

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import textwrap
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -113,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="print CSV")
     fmt.add_argument("--json", action="store_true", help="print one JSON object per row")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop a query running longer than this (default: 30)",
+    )
     p = add("sources", "List the sources with their health (state, last error, next fetch).")
     p.add_argument("--enable", metavar="NAME", help="re-enable a disabled source")
     p = add("match", "Show whether and where a brand query matches a text.")
@@ -313,17 +321,27 @@ def cmd_sql(args, out: Output) -> int:
     from listening.store import open_reader
 
     con = open_reader(_reader_db(args))
+    # DuckDB has no statement timeout: a timer interrupts the connection instead.
+    timer = threading.Timer(args.timeout, con.interrupt)
+    timer.start()
     try:
         cur = con.execute(args.query)
+        columns = [d[0] for d in cur.description] if cur.description else None
+        rows = cur.fetchall() if columns else []
+    except duckdb.InterruptException:
+        raise ListeningError(
+            f"SQL error: the query ran longer than {args.timeout:g} s and was stopped; "
+            "narrow it (a where clause, a limit) or raise --timeout"
+        ) from None
     except duckdb.Error as exc:
         msg = str(exc).strip().splitlines()[0]
         if "read-only" in msg.lower():
             msg += " (listening sql reads the published snapshot; it never writes)"
         raise ListeningError(f"SQL error: {msg}") from None
-    if cur.description is None:
+    finally:
+        timer.cancel()
+    if columns is None:
         return 0
-    columns = [d[0] for d in cur.description]
-    rows = cur.fetchall()
     if args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
@@ -334,6 +352,16 @@ def cmd_sql(args, out: Output) -> int:
     else:
         _print_table(out, columns, rows)
     return 0
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {value!r}")
+    return seconds
 
 
 def cmd_sources(args, out: Output) -> int:
