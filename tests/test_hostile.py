@@ -242,3 +242,51 @@ def test_sql_default_timeout_is_30_seconds():
     from listening.cli import build_parser
 
     assert build_parser().parse_args(["sql", "select 1"]).timeout == 30.0
+
+
+# -- point 10: malformed corrections in overrides/ ----------------------------------------------
+
+BAD_OVERRIDES = {
+    "list-id.json": '{"mention_id": ["m1"], "sentiment_label": "positive"}',
+    "dict-id.json": '{"mention_id": {"a": 1}, "sentiment_label": "positive"}',
+    "not-a-date.json": '{"mention_id": "m1", "sentiment_label": "neutral", '
+    '"created_at": "not a date"}',
+    "number-date.json": '{"mention_id": "m1", "sentiment_label": "neutral", "created_at": 12345}',
+    "deep.json": "[" * 100_000,  # the file of issue 11: refused by size before parsing
+    "deeper-than-the-stack.json": "[" * 10_000,  # small enough to parse: too deep
+}
+
+
+def test_malformed_overrides_are_set_aside_and_stages_go_on(tmp_path, monkeypatch):
+    import os
+
+    from listening.overrides import overrides_dir, record_override
+    from tests.test_cli import run_cli
+
+    write_config(tmp_path, {})
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init").returncode == 0
+    db = tmp_path / "data" / "listening.duckdb"
+    folder = overrides_dir(db)
+    folder.mkdir()
+    for name, body in BAD_OVERRIDES.items():
+        (folder / name).write_text(body, "utf-8")
+    os.mkfifo(folder / "fifo.json")  # nobody ever writes to it: reading it would block forever
+    good = record_override(db, "m-good", "negative", "ironie", "alice", NOW)
+    for stage in ("collect", "analyze", "build"):
+        proc = run_cli(stage)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (stage, proc.stderr)
+    rejected = folder / "rejected"
+    assert sorted(p.name for p in rejected.glob("*.json")) == sorted(BAD_OVERRIDES)
+    reasons = {
+        name: (rejected / f"{name}.reason.txt").read_text("utf-8") for name in BAD_OVERRIDES
+    }
+    assert "mention_id must be a non-empty string" in reasons["list-id.json"]
+    assert "mention_id must be a non-empty string" in reasons["dict-id.json"]
+    assert "created_at must be an ISO 8601 timestamp" in reasons["not-a-date.json"]
+    assert "created_at must be an ISO 8601 timestamp" in reasons["number-date.json"]
+    assert "larger than 64 KiB" in reasons["deep.json"]
+    assert "not JSON: nested too deeply" in reasons["deeper-than-the-stack.json"]
+    assert not good.exists() and (folder / "fifo.json").exists()
+    proc = run_cli("sql", "select mention_id, sentiment_label from raw.sentiment_overrides", "--csv")
+    assert proc.stdout == "mention_id,sentiment_label\nm-good,negative\n", proc.stderr
