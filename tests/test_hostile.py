@@ -278,9 +278,7 @@ def test_malformed_overrides_are_set_aside_and_stages_go_on(tmp_path, monkeypatc
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, (stage, proc.stderr)
     rejected = folder / "rejected"
     assert sorted(p.name for p in rejected.glob("*.json")) == sorted(BAD_OVERRIDES)
-    reasons = {
-        name: (rejected / f"{name}.reason.txt").read_text("utf-8") for name in BAD_OVERRIDES
-    }
+    reasons = {name: (rejected / f"{name}.reason.txt").read_text("utf-8") for name in BAD_OVERRIDES}
     assert "mention_id must be a non-empty string" in reasons["list-id.json"]
     assert "mention_id must be a non-empty string" in reasons["dict-id.json"]
     assert "created_at must be an ISO 8601 timestamp" in reasons["not-a-date.json"]
@@ -288,5 +286,7 @@ def test_malformed_overrides_are_set_aside_and_stages_go_on(tmp_path, monkeypatc
     assert "larger than 64 KiB" in reasons["deep.json"]
     assert "not JSON: nested too deeply" in reasons["deeper-than-the-stack.json"]
     assert not good.exists() and (folder / "fifo.json").exists()
-    proc = run_cli("sql", "select mention_id, sentiment_label from raw.sentiment_overrides", "--csv")
+    proc = run_cli(
+        "sql", "select mention_id, sentiment_label from raw.sentiment_overrides", "--csv"
+    )
     assert proc.stdout == "mention_id,sentiment_label\nm-good,negative\n", proc.stderr

@@ -130,9 +130,7 @@ def _checked(record) -> dict:
             raise ValueError(
                 f"created_at must be an ISO 8601 timestamp or null, got {_short(created_at)}"
             ) from None
-        record["created_at"] = (
-            parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        ).isoformat()
+        record["created_at"] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
     return record
 
 
