@@ -290,3 +290,65 @@ def test_malformed_overrides_are_set_aside_and_stages_go_on(tmp_path, monkeypatc
         "sql", "select mention_id, sentiment_label from raw.sentiment_overrides", "--csv"
     )
     assert proc.stdout == "mention_id,sentiment_label\nm-good,negative\n", proc.stderr
+
+
+# -- point 13: web junk is cleaned before storage and matching ----------------------------------
+
+
+def junk_feed(base: str) -> bytes:
+    long_title = "Telzio " + "vraiment " * 200 + "fin"
+    return f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Junk</title>
+<item><title>Lien piégé</title><link>javascript:alert(document.cookie)</link>
+<guid isPermaLink="false">junk-1</guid><pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate>
+<description>Un lien &#x6A;avascript vers Telzio.</description></item>
+<item><title>Lien data</title><link>data:text/html;base64,PHNjcmlwdD4=</link>
+<guid>data:text/html,x</guid><pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate>
+<description>Un autre.</description></item>
+<item><title>Caché</title><link>{base}/junk/cache/</link>
+<pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate>
+<description>La box Ac\u200bme\u202e de \u00adTel\u200dzio est\x01 en\x1b panne.
+</description></item>
+<item><title>{long_title}</title><link>{base}/junk/long/</link>
+<pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate><description>Court.</description></item>
+</channel></rss>""".encode()
+
+
+def test_web_junk_is_cleaned_before_storage_and_matching(tmp_path, feed_server):
+    from listening.text import MAX_TITLE_CHARS
+
+    feed_server.static("/junk/feed/", junk_feed(feed_server.base_url), content_type="text/xml")
+    write_config(tmp_path, {"Junk": (feed_server.url("/junk/feed/"), "feed")})
+    config, _ = collect(tmp_path)
+    pipeline.analyze_stage(config, config.store_path, now=NOW)
+    pipeline.build_stage(config, config.store_path, now=NOW)
+    con = snapshot(config)
+    docs = {
+        r[0]: r[1:]
+        for r in con.execute("select title, url, thread_url, text from documents").fetchall()
+    }
+    # javascript: and data: links never become a document's URL (nor a guid standing in).
+    assert docs["Lien piégé"][0] == docs["Lien data"][0] == ""
+    urls = [u for url, thread, _ in docs.values() for u in (url, thread)]
+    assert not [u for u in urls if u.startswith(("javascript", "data"))], urls
+    assert "not http(s)" in health(config)["Junk"]["last_error"]
+    # Control characters are gone from what is stored; invisible ones do not hide a brand.
+    hidden = docs["Caché"][2]
+    assert "\x01" not in hidden and "\x1b" not in hidden and "est en panne" in hidden
+    mentions = con.execute("select title, matched_terms from mentions").fetchall()
+    assert ("Caché", ["Telzio"]) in mentions
+    # A 1,800-character title is capped; its whole wording stays in the text.
+    (long_title,) = [t for t in docs if t.startswith("Telzio vraiment")]
+    assert len(long_title) == MAX_TITLE_CHARS and long_title.endswith("…")
+    assert docs[long_title][2].startswith("Telzio vraiment") and docs[long_title][2].endswith(
+        "fin\n\nCourt."
+    )
+
+
+def test_invisible_characters_do_not_hide_a_brand_and_spans_stay_true():
+    from listening.matching import parse_query
+
+    text = "J'aime Ac\u200bme, pas \u202eAcme\u202c Anvil"
+    match = parse_query('Acme NOT "Acme Anvil"').match("La box Ac\u200bme")
+    assert match.matched and match.spans == [(7, 12)]
+    assert parse_query("Acme").match(text).matched
+    assert not parse_query('Acme NOT "Acme Anvil"').match(text).matched

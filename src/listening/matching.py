@@ -66,15 +66,27 @@ __all__ = [
 MAX_NEAR = 50  # the largest n of NEAR/n, in words
 MAX_DEPTH = 50  # the deepest nesting of parentheses and NOT
 
+# Invisible format characters (Unicode category Cf) that web text carries inside words: soft
+# hyphen, zero-width space/joiners, word joiner, BOM, and the bidi marks, embeddings, overrides
+# and isolates (UAX #9). They are part of the word they sit in and vanish when it is folded, so
+# "Ac\u200bme" is the word "acme" (spammers use them to dodge filters) and character spans
+# still point into the original text.
+_INVISIBLE_RANGES = (
+    (0xAD, 0xAD), (0x61C, 0x61C), (0x180E, 0x180E), (0x200B, 0x200F),
+    (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF),
+)  # fmt: skip
+_INVISIBLE_CHARS = "".join(chr(c) for lo, hi in _INVISIBLE_RANGES for c in range(lo, hi + 1))
+_INVISIBLE = re.escape(_INVISIBLE_CHARS)
 # A word starts with a letter or digit and may carry combining accents (text in NFD form).
-_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+_WORD = re.compile(rf"[^\W_](?:[^\W_]|[\u0300-\u036f{_INVISIBLE}])*")
 _WORD_FAST = re.compile(r"[^\W_]+")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_QUERY_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*\*?")
+_COMBINING = re.compile(rf"[\u0300-\u036f{_INVISIBLE}]")
+_QUERY_WORD = re.compile(rf"[^\W_](?:[^\W_]|[\u0300-\u036f{_INVISIBLE}])*\*?")
 _WORD_CHAR = re.compile(r"[^\W_]|[\u0300-\u036f]")
 _NEAR = re.compile(r"NEAR/([0-9]+)")
 _FOLD = str.maketrans(
     {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'", "ʼ": "'", "‛": "'"}
+    | dict.fromkeys(_INVISIBLE_CHARS)
 )
 
 

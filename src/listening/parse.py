@@ -35,10 +35,12 @@ from listening.lang import detect_language
 from listening.models import Document, stable_id
 from listening.text import (
     canonical_url,
+    cap_title,
     comment_fragment,
     content_fingerprint,
     html_to_text,
     normalise_author,
+    strip_controls,
     unwrap_redirect,
 )
 
@@ -196,13 +198,21 @@ def parse_feed(
     # RFC 4287 §4.2.1: an Atom entry without an author inherits the feed's. (RSS's
     # managingEditor names an editor, not the author, so it is not inherited.)
     feed_author = _entry_author(d.feed) if str(d.get("version", "")).startswith("atom") else None
+    n_refused = 0
     for entry in d.entries:
         doc = _entry_document(entry, source, feed_url, collected_at, thread, post_id)
         doc.author = doc.author or feed_author
         result.documents.append(doc)
+        n_refused += "url_refused" in doc.extra
         result.n_dates_estimated += doc.is_date_estimated
         if not is_comment_feed and (cf := _comment_feed(entry, doc, feed_url)):
             result.comment_feeds.append(cf)
+    if n_refused:
+        note = (
+            f"{n_refused} item link(s) not http(s) (javascript:, data:…) were dropped; "
+            "those items are kept without a URL"
+        )
+        result.is_bozo, result.bozo_message = True, "; ".join([*notes, note])
     if not result.documents and d.get("bozo"):
         result.error = f"malformed feed with no readable entries ({result.bozo_message})"
     return result
@@ -214,15 +224,28 @@ def _feed_title(d) -> str | None:
 
 
 def _entry_link(entry, feed_url: str) -> str | None:
+    """The entry's web address; None when it has none, or one that is not http(s)."""
+    link = _raw_entry_link(entry)
+    if not link:
+        return None
+    url = canonical_url(unwrap_redirect(urljoin(feed_url, link)))
+    return url if _is_web_url(url) else None
+
+
+def _raw_entry_link(entry) -> str:
     link = entry.get("link")
     if not link:
         for candidate in entry.get("links", []):
             if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
                 link = candidate["href"]
                 break
-    if not link:
-        return None
-    return canonical_url(unwrap_redirect(urljoin(feed_url, link.strip())))
+    return strip_controls(link or "").strip()
+
+
+def _is_web_url(url: str) -> bool:
+    # A javascript: or data: "link" (spam, or a broken CMS) is not an address: it must never
+    # become a document's URL, which dashboards show as a link.
+    return urlsplit(url).scheme.lower() in ("http", "https")
 
 
 def _comment_id(thread: str, *identifiers: str | None) -> str | None:
@@ -263,13 +286,15 @@ def _entry_document(
     entry, source: str, feed_url: str, collected_at: datetime, thread: str | None, post_id
 ) -> Document:
     link = _entry_link(entry, feed_url)
-    guid = (entry.get("id") or "").strip() or None
+    guid = strip_controls(entry.get("id") or "").strip() or None
     title = entry.get("title")
     if title and entry.get("title_detail", {}).get("type", "").endswith("html"):
         title = html_to_text(title)
-    title = title.strip() if title else None
-    text = _entry_text(entry)
+    title, text = cap_title(title, _entry_text(entry))
     extra: dict = {}
+    if link is None and (raw := _raw_entry_link(entry)):
+        scheme = urlsplit(raw).scheme.lower() or "relative"
+        extra["url_refused"] = f"the feed's link is a {scheme}: URL, not a web page; kept none"
     if thread is not None and (page := _comment_page(link)) and not _same_page(page, thread):
         # A site-wide comments feed (WordPress /comments/feed/) mixes posts: each comment's
         # own link names its post.
@@ -286,7 +311,7 @@ def _entry_document(
     else:
         document_id = stable_id(source, title or "", text)
         extra["is_id_from_content"] = True
-    url = link or (guid if guid and guid.startswith(("http://", "https://")) else "")
+    url = link or (guid if guid and _is_web_url(guid) else "")
 
     published, estimated = _entry_date(entry, collected_at)
     author = _entry_author(entry)
@@ -391,6 +416,11 @@ _REDDIT_THREAD = re.compile(r"^https://(?:www\.|old\.)?reddit\.com/r/[^/]+/comme
 
 
 def _comment_feed(entry, doc: Document, feed_url: str) -> CommentFeed | None:
+    found = _announced_comments(entry, doc, feed_url)
+    return found if found is not None and _is_web_url(found.url) else None
+
+
+def _announced_comments(entry, doc: Document, feed_url: str) -> CommentFeed | None:
     n = _count(*(entry.get(k) for k in _COUNT_KEYS))
     html_url = None
     for link in entry.get("links", []):
@@ -555,8 +585,7 @@ def parse_page(
     comments = _page_comments(root, page_url, source, collected_at)
     thread = _thread_url(root, page_url)
     article = _article(root)
-    title = _page_title(root, article)
-    text = _text(article)
+    title, text = cap_title(_page_title(root, article), _text(article))
     published, estimated = _article_date(root, article, collected_at)
     post = Document(
         document_id=stable_id(thread),

@@ -90,9 +90,36 @@ def html_to_text(html: str) -> str:
 def _fold(text: str) -> str:
     # Non-breaking and other Unicode spaces count as spaces; newlines inside a paragraph of
     # source HTML are just spaces (HTML semantics), so fold them before re-adding ours.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+# C0 and C1 control characters (NUL, ESC, DEL…) but tab and newline: they carry nothing
+# readable, and NUL cuts strings short in many tools downstream of the store.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_TITLE_CHARS = 1000
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and newline kept; a carriage return is a
+    newline)."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def cap_title(title: str | None, text: str) -> tuple[str | None, str]:
+    """A title of at most ``MAX_TITLE_CHARS``; a longer one keeps its whole wording in the text.
+
+    A title is a label for lists and dashboards; a web page can put a novel in it.
+    """
+    if title is None:
+        return None, text
+    title = " ".join(strip_controls(title).split())
+    if len(title) <= MAX_TITLE_CHARS:
+        return title or None, text
+    if title not in text:
+        text = f"{title}\n\n{text}" if text else title
+    return title[: MAX_TITLE_CHARS - 1].rstrip() + "…", text
 
 
 # --- authors -----------------------------------------------------------------------------------
@@ -111,7 +138,8 @@ def normalise_author(name: str | None) -> str | None:
     """A display name without feed decorations; None when nothing is left. Case is kept."""
     if not name:
         return None
-    s = unicodedata.normalize("NFC", str(name)).replace("\u00a0", " ").replace("\u202f", " ")
+    s = unicodedata.normalize("NFC", strip_controls(str(name)))
+    s = s.replace("\u00a0", " ").replace("\u202f", " ")
     s = _AUTHOR_PREFIX.sub("", s)
     if (m := _EMAIL_PAREN.match(s)) or (m := _NAME_ANGLE.match(s)):
         s = m.group(1)
