@@ -5,6 +5,8 @@ Sources are served over loopback (tests/feedserver.py) and collected into a real
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from listening import pipeline
@@ -352,3 +354,66 @@ def test_invisible_characters_do_not_hide_a_brand_and_spans_stay_true():
     assert match.matched and match.spans == [(7, 12)]
     assert parse_query("Acme").match(text).matched
     assert not parse_query('Acme NOT "Acme Anvil"').match(text).matched
+
+
+# -- point 14: config checks, guard refusals, removed sources -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:70000/feed", "ports go from 1 to 65535"),
+        ("https://blog.example.fr/mon flux/", "contains spaces"),
+        ("https://blog.example.fr/\tflux/", "contains spaces"),
+    ],
+    ids=["port-70000", "space", "tab"],
+)
+def test_unfetchable_source_url_is_a_config_error(tmp_path, url, reason):
+    from listening.config import load_config
+    from listening.errors import ConfigError
+
+    write_config(tmp_path, {"Blog": (url, "feed")})
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "listening.toml")
+    (problem,) = caught.value.problems
+    assert "sources[0] (Blog).url" in problem and reason in problem, problem
+
+
+def test_source_refused_by_the_guard_is_disabled_with_the_reason(tmp_path, feed_server):
+    feed_server.static("/greg/feed/", blog_feed(feed_server.base_url))
+    write_config(tmp_path, {"Interne": (feed_server.url("/greg/feed/"), "feed")})
+    text = (tmp_path / "listening.toml").read_text("utf-8")
+    (tmp_path / "listening.toml").write_text(
+        text.replace("allow_private_networks = true", "allow_private_networks = false"), "utf-8"
+    )
+    config, _ = collect(tmp_path)
+    row = health(config)["Interne"]
+    assert row["state"] == "disabled" and row["next_fetch_at"] is None, row
+    assert "network guard" in row["disabled_reason"] and "loopback" in row["disabled_reason"]
+    assert "allow_private_networks" in row["last_error"]
+    # Not retried on later runs: a policy refusal waits for the user.
+    _, later = collect(tmp_path, NOW + timedelta(days=2))
+    assert later.n_fetches == 0 and feed_server.hits("/greg/feed/") == 0
+
+
+def test_source_removed_from_the_config_is_shown_removed_with_its_history(tmp_path, blog):
+    both = {
+        "Blog de Greg": (blog.url("/greg/feed/"), "feed"),
+        "Actu": (blog.url("/greg/2026/11/box/feed/"), "comments"),
+    }
+    write_config(tmp_path, both)
+    config, _ = collect(tmp_path)
+    n_greg = health(config)["Blog de Greg"]["n_documents"]
+    assert n_greg == 4
+    write_config(tmp_path, {"Actu": both["Actu"]})
+    config, _ = collect(tmp_path, NOW + timedelta(days=1))
+    rows = health(config)
+    assert rows["Blog de Greg"]["state"] == "removed"
+    assert "no longer in the config" in rows["Blog de Greg"]["disabled_reason"]
+    assert rows["Blog de Greg"]["n_documents"] == n_greg
+    assert rows["Actu"]["state"] == "active"
+    n = snapshot(config).execute("select count(*) from documents where source = 'Blog de Greg'")
+    assert n.fetchone()[0] == n_greg
+    write_config(tmp_path, both)  # put back: active again
+    config, _ = collect(tmp_path, NOW + timedelta(days=2))
+    assert health(config)["Blog de Greg"]["state"] == "active"

@@ -7,7 +7,12 @@ import streamlit as st
 import data
 import ui
 
-STATE_FR = {"active": "active", "backoff": "en attente (échecs)", "disabled": "désactivée"}
+STATE_FR = {
+    "active": "active",
+    "backoff": "en attente (échecs)",
+    "disabled": "désactivée",
+    "removed": "retirée de la configuration",
+}
 
 t0 = ui.start_page("Sources")
 

@@ -327,14 +327,8 @@ class _Validator:
                     self.add(f"{label}.name", "duplicate source name", "sources", i, "name")
                 seen.add(name)
             url = self._string(item, "url", "sources", i, label)
-            if url and not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
-                self.add(
-                    f"{label}.url",
-                    f"expected an http:// or https:// URL, got {url!r}",
-                    "sources",
-                    i,
-                    "url",
-                )
+            if url and (problem := _url_problem(url)):
+                self.add(f"{label}.url", problem, "sources", i, "url")
                 url = None
             kind = item.get("kind", "feed")
             if kind not in KINDS:
@@ -366,6 +360,24 @@ class _Validator:
             if name and url and kind in KINDS and channel in CHANNELS and isinstance(enabled, bool):
                 out.append(Source(name, url, kind, channel, enabled))
         return tuple(out)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched as written, or None."""
+    from urllib.parse import urlsplit
+
+    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
+        return f"expected an http:// or https:// URL, got {url!r}"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return f"the URL contains spaces or control characters, write them as %20: {url!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:
+        return f"not a valid URL ({exc}; ports go from 1 to 65535): {url!r}"
+    if not parts.hostname:
+        return f"the URL names no host: {url!r}"
+    return None
 
 
 def _type_name(t: type) -> str:

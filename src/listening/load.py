@@ -30,9 +30,11 @@ NEAR_DUP_MAX_BITS = 3
 
 
 def sync_sources(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> None:
-    """Make ``raw.sources`` hold every configured source; a changed URL restarts its state."""
-    if not config.sources:
-        return
+    """Make ``raw.sources`` hold every configured source; a changed URL restarts its state.
+
+    A source no longer in the config is marked ``removed`` (never fetched, its documents and
+    history kept); put it back and it is active again.
+    """
     srcs = config.sources
     # One set-based statement per case instead of two point queries per source.
     con.execute(
@@ -60,6 +62,16 @@ def sync_sources(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) 
         "update raw.sources as s set kind = c.kind, channel = c.channel from configured as c "
         "where s.source_id = c.source_id "
         "and (s.kind is distinct from c.kind or s.channel is distinct from c.channel)"
+    )
+    con.execute(
+        "update raw.sources set state = case when source_id in "
+        "(select source_id from configured) then 'active' else 'removed' end, "
+        "disabled_reason = case when source_id in (select source_id from configured) "
+        "then null else 'no longer in the config; its documents are kept; add it back to "
+        "fetch it again' end, next_fetch_at = null, updated_at = ? "
+        "where is_configured and parent_source_id is null and "
+        "(state = 'removed') = (source_id in (select source_id from configured))",
+        [now],
     )
     con.execute(
         "insert into raw.sources (source_id, name, url, configured_url, kind, channel, "

@@ -10,8 +10,9 @@ Rules, and why:
 - failure: exponential backoff ``base * 2^(n-1)`` capped, with ±20% jitter so sources that failed
   together (one host down) do not all retry in the same second; a server's Retry-After
   (RFC 9110 §10.2.3, on 429 and 503) wins when it asks for longer;
-- disabled after ``max_failures`` failures in a row, or at once on 410 Gone (RFC 9110 §15.5.11:
-  "likely to be permanent"); only a user re-enables a source (``reenable``);
+- disabled after ``max_failures`` failures in a row, at once on 410 Gone (RFC 9110 §15.5.11:
+  "likely to be permanent"), and at once when the network guard refuses the URL (a policy,
+  not a fault: retrying cannot help); only a user re-enables a source (``reenable``);
 - a permanent redirect (301/308) replaces the stored URL only when two fetches in a row see the
   same target, so one misconfigured response cannot move a source for good.
 """
@@ -95,6 +96,21 @@ def next_state(
             state=DISABLED,
             consecutive_failures=failures,
             disabled_reason=f"gone: {error}",
+            last_error=error,
+            next_fetch_at=None,
+            **common,
+        )
+    if result.error_kind == "blocked":
+        # The network guard refuses by policy (scheme, private address): retrying cannot help
+        # until the config changes, so the source waits for a user instead of backing off.
+        return replace(
+            state,
+            state=DISABLED,
+            consecutive_failures=failures,
+            disabled_reason=(
+                f"refused by the network guard: {error}; "
+                "then re-enable it with `listening sources --enable NAME`"
+            ),
             last_error=error,
             next_fetch_at=None,
             **common,
