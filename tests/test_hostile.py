@@ -417,3 +417,27 @@ def test_source_removed_from_the_config_is_shown_removed_with_its_history(tmp_pa
     write_config(tmp_path, both)  # put back: active again
     config, _ = collect(tmp_path, NOW + timedelta(days=2))
     assert health(config)["Blog de Greg"]["state"] == "active"
+
+
+def test_a_feed_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
+    from listening import parse
+
+    real = parse._entry_document
+
+    def crash_on_actu(entry, source, *args):
+        if source == "Actu":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(entry, source, *args)
+
+    monkeypatch.setattr(parse, "_entry_document", crash_on_actu)
+    write_config(
+        tmp_path,
+        {
+            "Actu": (blog.url("/greg/2026/11/box/feed/"), "comments"),
+            "Blog de Greg": (blog.url("/greg/feed/"), "feed"),
+        },
+    )
+    config, _ = collect(tmp_path)
+    rows = health(config)
+    assert rows["Blog de Greg"]["n_documents"] == 4
+    assert "unreadable feed (RecursionError" in rows["Actu"]["last_error"]

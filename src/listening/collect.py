@@ -272,7 +272,9 @@ class _UnitWork:
         if result.not_modified:
             self.result.n_not_modified += 1
         if m.kind == "site" and result.ok and not result.not_modified and job.url == m.url:
-            feeds = discover_feeds(result.body, result.final_url)
+            feeds = _safely(discover_feeds, result.body, result.final_url)
+            if isinstance(feeds, str):
+                feeds = []
             if not feeds:
                 self._fail_main(
                     result,
@@ -513,7 +515,7 @@ def _thread_interval(fs: FeedState, now: datetime, minutes: int) -> timedelta:
     return max(timedelta(minutes=minutes), min(age / 4, timedelta(days=1)))
 
 
-def _safely(parse: Callable[..., list[Document]], *args, **kwargs) -> list[Document] | str:
+def _safely(parse: Callable[..., list], *args, **kwargs) -> list | str:
     """``parse(*args, **kwargs)``, or one line saying why the page could not be read.
 
     What a hostile page does to a parser (a ``RecursionError``, a ``MemoryError`` on absurd
@@ -526,7 +528,7 @@ def _safely(parse: Callable[..., list[Document]], *args, **kwargs) -> list[Docum
         return parse(*args, **kwargs)
     except PageError as exc:
         return str(exc)
-    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+    except Exception as exc:  # whatever the page does to the parser is that page's problem
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         return f"unreadable HTML page ({reason}); tell the site's owner"
 

@@ -147,6 +147,22 @@ def parse_feed(
     post_id: str | None = None,
 ) -> ParsedFeed:
     """Parse a feed body. With ``thread_url`` it is the comment feed of that post."""
+    try:
+        return _parse_feed(body, headers, source, feed_url, collected_at, thread_url, post_id)
+    except Exception as exc:  # a hostile body must not stop the run: report it as data
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return ParsedFeed(is_feed=False, error=f"unreadable feed ({reason}); tell the site's owner")
+
+
+def _parse_feed(
+    body: bytes,
+    headers: dict[str, str],
+    source: str,
+    feed_url: str,
+    collected_at: datetime,
+    thread_url: str | None,
+    post_id: str | None,
+) -> ParsedFeed:
     import feedparser  # heavy import kept out of module import (DAG parsing stays cheap)
 
     if not body or not body.strip():
