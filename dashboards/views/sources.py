@@ -24,7 +24,8 @@ if ui.require("source_health"):
             "lancez `listening init`."
         )
     else:
-        n_bad = int((health["state"] != "active").sum())
+        # A source removed from the config is history, not a failure.
+        n_bad = int((~health["state"].isin(["active", "removed"])).sum())
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Sources", len(health))
         c2.metric("Actives", int((health["state"] == "active").sum()))
