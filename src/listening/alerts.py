@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from listening.config import Config
+from listening.days import local_date
 from listening.models import stable_id
 
 ENV_WEBHOOK = "LISTENING_WEBHOOK_URL"
@@ -114,15 +115,18 @@ def _episodes(days: list[date], cooldown: int) -> list[list[date]]:
     return out
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[Alert]:
-    """Every alert episode found in the marts as of ``now`` (deterministic for given data)."""
+def evaluate(
+    con: duckdb.DuckDBPyConnection, config: Config, now: datetime, as_of: date | None = None
+) -> list[Alert]:
+    """Every alert episode found in the marts built up to the local day ``as_of`` (default:
+    today in settings.timezone at ``now``); deterministic for given data."""
     tz = ZoneInfo(config.settings.timezone)
-    as_of = now.date()
+    as_of = as_of or local_date(now, config.settings.timezone)
     return [
         *_negative_spikes(con, config, tz, as_of),
         *_drifts(con, config, tz, as_of),
         *_turned_regulars(con, config, as_of),
-        *_unanswered_threads(con, config, now),
+        *_unanswered_threads(con, config, now, as_of),
     ]
 
 
@@ -337,7 +341,7 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
                 summary=(
                     f"{author} ({site}), habitué(e) jusque-là favorable, critique désormais "
                     f"{brand} : {plural(n_negative, 'mention négative')} depuis le "
-                    f"{french_date(turned_at.date(), as_of)}"
+                    f"{french_date(local_date(turned_at, config.settings.timezone), as_of)}"
                 ),
                 evidence=list(evidence[:EVIDENCE_MAX]),
             )
@@ -345,7 +349,7 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
     return out
 
 
-def _unanswered_threads(con, config: Config, now: datetime) -> list[Alert]:
+def _unanswered_threads(con, config: Config, now: datetime, as_of: date) -> list[Alert]:
     hours = config.settings.unanswered_hours
     rows = con.execute(
         """
@@ -384,11 +388,11 @@ def _unanswered_threads(con, config: Config, now: datetime) -> list[Alert]:
                 closed_at=None,
                 # one alert per thread and brand: new comments move tone_since
                 episode_key="once",
-                last_activity=(last_comment_at or tone_since).date(),
+                last_activity=local_date(last_comment_at or tone_since, config.settings.timezone),
                 severity="warning",
                 summary=(
                     f"Discussion « {title[:80]} » devenue négative envers {brand}, sans réponse "
-                    f"de la marque depuis le {french_date(since.date(), now.date())} à "
+                    f"de la marque depuis le {french_date(since.date(), as_of)} à "
                     f"{since:%H} h {since:%M}"
                 ),
                 evidence=evidence,
@@ -404,13 +408,15 @@ def store_alerts(
     config: Config,
     *,
     has_webhook: bool,
+    as_of: date | None = None,
 ) -> tuple[int, int]:
     """Upsert the episodes on ``alert_id``; return (alerts found, new alerts).
 
     A known alert keeps its delivery state; its end, summary and evidence are refreshed. A new
     one is ``pending`` when a webhook is set and it is recent, else ``stored``.
     """
-    recent_from = now.date() - timedelta(days=config.settings.alert_lookback_days)
+    as_of = as_of or local_date(now, config.settings.timezone)
+    recent_from = as_of - timedelta(days=config.settings.alert_lookback_days)
     unique = list({a.alert_id: a for a in found}.values())
     columns = {
         "alert_id": [a.alert_id for a in unique],
