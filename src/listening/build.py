@@ -214,19 +214,20 @@ class BrandSummary:
 
 
 def summarize(con: duckdb.DuckDBPyConnection) -> list[BrandSummary]:
-    """Per brand: mentions, distinct voices, net sentiment, and the reputation index's trend
-    over the last 90 days of data (from the ``reputation_daily`` mart)."""
+    """Per brand: mentions, voices (``voice_id``: the marts' one definition, from
+    stg_documents), net sentiment, and the reputation index's trend over the last 90 days of
+    data (from the ``reputation_daily`` mart)."""
     rows = con.execute(
         """
         with m as (
-            select brand, author, sentiment_label as label, published_at
-            from mentions
+            select brand, voice_id, sentiment_label as label, published_at
+            from stg_mentions
             where not is_duplicate
         ),
         totals as (
             select brand,
                 count(*) as n_mentions,
-                count(distinct author) as n_voices,
+                count(distinct voice_id) as n_voices,
                 (count(*) filter (where label = 'positive')
                  - count(*) filter (where label = 'negative'))
                 / nullif(count(*) filter (where label in ('positive', 'negative')), 0)
