@@ -1,18 +1,19 @@
 """Alerts: rules evaluated on the marts after each build, stored once per episode, delivered.
 
 Every rule that infers a change needs volume and strength: at least ``alert_min_count``
-mentions (or votes) behind it and a z-score of at least ``alert_min_z`` (settings; 3.5 is
-Iglewicz & Hoaglin's cut-off for outliers). Twice both makes a spike or a fall ``critical``.
-A busy day is not news: a brand named 3 times instead of once has a huge z but no volume, and
-a big brand's ordinary wobble has volume but no z.
+mentions, threads or votes behind it and a z-score of at least ``alert_min_z`` (settings; 3.5
+is Iglewicz & Hoaglin's cut-off for outliers). Twice both makes a spike ``critical``. A busy
+day is not news: a brand named 3 times instead of once has a huge z but no volume, and a big
+brand's ordinary wobble has volume but no z. Where comments cluster, volume is counted in
+conversations (threads): forty comments in one heated thread are one event, not forty.
 
-- ``negative_spike``: a day with ``alert_min_count`` negative mentions or more whose robust
-  z-score against the previous 90 days (``reputation_daily.negative_z``) is ``alert_min_z`` or
-  more.
-- ``buzz_spike``: a week (the 7 days up to a day) whose mentions have a robust z-score of
-  ``alert_min_z`` or more against the 7-day volumes of the 90 days before it, with at least
-  ``alert_min_count`` mentions more than its median. Weeks, not days: one long comment thread
-  makes a busy day, a campaign or a controversy makes a busy week.
+- ``negative_spike``: a day whose negative mentions have a robust z-score of ``alert_min_z`` or
+  more against the previous 90 days (``reputation_daily.negative_z``), spread over
+  ``alert_min_count`` threads or more.
+- ``buzz_spike``: a week (the 7 days up to a day) whose threads naming the brand have a robust
+  z-score of ``alert_min_z`` or more against the 7-day counts of the 90 days before it, at least
+  ``alert_min_count`` above their median. Weeks of conversations, not days of mentions: one
+  long comment thread makes a busy day, a campaign or a controversy makes a busy week.
 - ``reputation_drift``: a one-sided CUSUM (Page 1954) on the daily reputation index, run
   both ways. Down: S_t = max(0, S_{t-1} + (index_{t-1} - index_t) - SLACK), i.e. the largest
   fall from an earlier day minus SLACK points per day elapsed. It alarms when S_t >= THRESHOLD,
@@ -62,7 +63,7 @@ BUZZ_MIN_BASELINE = 28  # fewer days of history: no buzz alert (as buzz_z in rep
 TURN_VARIANCE_FLOOR = 0.25  # labels are -1/0/+1: the variance of someone half the time neutral
 ROLL_UP_RULES = ("regular_turned_detractor", "unanswered_negative_thread")
 # The index has a long memory (half-life 90 days): a real change of opinion moves it by a
-# fraction of a point a day, so the slack is small and the bounds test guards against noise.
+# fraction of a point a day, so the slack is small and the z test guards against noise.
 DRIFT_SLACK = 0.05  # index points per day a drift must exceed (ordinary wobble)
 DRIFT_THRESHOLD = 8.0  # index points of fall beyond the slack that make a drift
 EVIDENCE_MAX = 50
