@@ -15,12 +15,15 @@ DOC = """
 Rebuilds the marts (`sql/staging`, then `sql/marts`: reputation_daily, share of voice,
 authors, threads…), evaluates the alerts and publishes the read-only snapshot.
 
-Runs every day at 06:00 Europe/Paris (for the day that just ended) **and** whenever
-`listening_analyze` produced new mentions (asset `listening_mentions`). Each run builds
-"as of" the end of its data interval, so a backfill over past dates rebuilds exactly what the
-daily runs built:
-`airflow backfill create --dag-id listening_reputation --from-date 2026-01-01 --to-date 2026-02-01`
-(one run per 06:00; `--to-date` is read as midnight UTC, so name the day after the last one).
+Runs every day at 06:00 Europe/Paris **and** whenever `listening_analyze` produced new
+mentions (asset `listening_mentions`). Days are local (`settings.timezone`). The daily run
+(and a backfill of it) builds the day that just ended: the 06:00 run of 2 January builds up to
+1 January, never a partial 2 January. A run on new mentions, or by hand, builds up to today so
+far. Each run reads the time from its data interval, not the clock, so a backfill over past
+dates rebuilds exactly what the daily runs built:
+`airflow backfill create --dag-id listening_reputation --from-date 2026-01-02 --to-date 2026-02-02`
+rebuilds 1 to 31 January (one run per 06:00, each building the day before; `--to-date` is
+read as midnight UTC, so it names the day after the last run).
 Pool `listening_store` (the single DuckDB writer).
 
 ## When it fails
@@ -54,17 +57,25 @@ DAILY = CronTriggerTimetable("0 6 * * *", timezone="Europe/Paris")
 def listening_reputation():
     @task(pool=POOL_STORE)
     def build() -> dict:
-        """Rebuild staging and marts as of the end of the data interval; evaluate alerts."""
+        """Rebuild staging and marts up to the day the run stands for; evaluate alerts."""
         from listening import pipeline
-        from listening_runtime import log, resolve_config_and_store, run_time
+        from listening.days import build_day
+        from listening_runtime import is_daily_run, log, resolve_config_and_store, run_time
 
         config, db = resolve_config_and_store()
-        now = run_time(get_current_context())
-        log(f"building as of {now.isoformat()}")
+        context = get_current_context()
+        now = run_time(context)
+        as_of = build_day(now, config.settings.timezone, complete_days_only=is_daily_run(context))
+        log(f"building up to {as_of.isoformat()} ({config.settings.timezone}) at {now.isoformat()}")
         stats = pipeline.build_stage(
-            config, db, now=now, say=log, on_progress=lambda name: log(f"building {name}")
+            config,
+            db,
+            now=now,
+            as_of=as_of,
+            say=log,
+            on_progress=lambda name: log(f"building {name}"),
         )
-        return {"as_of": now.isoformat(), "n_relations": len(stats.relations)}
+        return {"as_of": as_of.isoformat(), "n_relations": len(stats.relations)}
 
     build()
 

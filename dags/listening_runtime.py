@@ -105,6 +105,13 @@ def run_time(context: dict[str, Any]) -> datetime:
     return datetime.now(UTC)
 
 
+def is_daily_run(context: dict[str, Any]) -> bool:
+    """A run of the schedule itself (or a backfill of it), as opposed to one triggered by new
+    mentions or by hand: it stands for the day that just ended."""
+    dag_run = context.get("dag_run")
+    return str(getattr(dag_run, "run_type", "")) in ("scheduled", "backfill")
+
+
 def log(message: str) -> None:
     """Print to the task log (Airflow captures stdout)."""
     print(message, flush=True)

@@ -38,6 +38,7 @@ def time_x(field: str = "day:T", **kw) -> alt.X:
 
 RULES_FR = {
     "negative_spike": "pic négatif",
+    "buzz_spike": "pic de buzz",
     "reputation_drift": "dérive de réputation",
     "regular_turned_detractor": "habitué devenu détracteur",
     "unanswered_negative_thread": "fil négatif sans réponse",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,11 +61,17 @@ def at(day: date, hour=20) -> datetime:
 
 
 def spike_world(spike_offsets=(70,), **settings) -> tuple[World, date]:
-    """70+ days with one negative mention every 3 days, then spikes of 8 negatives."""
+    """70+ days with one negative mention every 3 days, then spikes of 8 negatives (each in
+    its own thread). A busy background of 4 to 12 neutral threads a day keeps the spikes'
+    8 extra threads from being a buzz spike as well."""
     w = World(**settings)
     start = date(2024, 1, 1)
     for i in range(0, 120, 3):
         w.say(start + timedelta(days=i), "negative", f"r{i}")
+    busy = random.Random(1)
+    for i in range(120):
+        for j in range(busy.randint(4, 12)):
+            w.say(start + timedelta(days=i), "neutral", f"n{i}-{j}")
     for off in spike_offsets:
         for j in range(8):
             w.say(start + timedelta(days=off), "negative", f"s{off}-{j}")

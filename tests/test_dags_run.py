@@ -7,6 +7,7 @@ the same runs again changes nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -92,11 +93,31 @@ def test_a_backfilled_day_builds_as_of_its_own_date(dags, project):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     for dag_id in DAG_IDS[:2]:
         _run(dags[dag_id], now)
-    past = now - timedelta(days=3)
+    # 23:30 UTC is already the next day in Paris (the project's settings.timezone)
+    past = (now - timedelta(days=3)).replace(hour=23, minute=30)
     dag_run = dags["listening_reputation"].test(logical_date=past, run_after=past)
     assert str(dag_run.state) == "success"
     ti = next(t for t in dag_run.get_task_instances() if t.task_id == "build")
     assert ti.state == "success"
+    # a run by hand builds up to its own local day (settings.timezone), not the UTC date
+    local_day = past.astimezone(ZoneInfo("Europe/Paris")).date()
+    assert _count(project.db, "select max(day) from reputation_daily") == local_day
+
+
+@pytest.mark.parametrize(
+    ("run_type", "daily"),
+    [("scheduled", True), ("backfill", True), ("asset_triggered", False), ("manual", False)],
+)
+def test_the_daily_run_stands_for_the_day_that_just_ended(run_type, daily):
+    """The 06:00 run (and its backfills) builds yesterday; runs on new mentions build today."""
+    from types import SimpleNamespace
+
+    from airflow.utils.types import DagRunType
+
+    from listening_runtime import is_daily_run
+
+    context = {"dag_run": SimpleNamespace(run_type=DagRunType(run_type))}
+    assert is_daily_run(context) is daily
 
 
 # -- failures --------------------------------------------------------------------------------

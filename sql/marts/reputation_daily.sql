@@ -35,7 +35,7 @@ votes as (
     select
         brand,
         day,
-        coalesce(author_id, mention_id) as voice_id,
+        voice_id,
         avg(label_score) as vote,
     from mentions
     where label_score is not null
@@ -59,7 +59,7 @@ daily_counts as (
         brand,
         day,
         count(*) as n_mentions,
-        count(distinct coalesce(author_id, mention_id)) as n_voices,
+        count(distinct voice_id) as n_voices,
         count(*) filter (where sentiment_label = 'positive') as n_positive,
         count(*) filter (where sentiment_label = 'neutral') as n_neutral,
         count(*) filter (where sentiment_label = 'negative') as n_negative,

@@ -21,7 +21,7 @@ weekly as (
         brand,
         cast(date_trunc('week', day) as date) as week,
         count(*) as n_mentions,
-        count(distinct coalesce(author_id, mention_id)) as n_voices,
+        count(distinct voice_id) as n_voices,
         count(*) filter (where sentiment_label = 'positive') as n_positive,
         count(*) filter (where sentiment_label = 'negative') as n_negative,
     from mentions

@@ -113,7 +113,7 @@ thread_stats as (
         thread_url,
         any_value(brands) as brands,
         count(*) filter (where kind = 'comment') as n_comments,
-        count(distinct coalesce(author_id, document_id)) filter (
+        count(distinct voice_id) filter (
             where not is_official
         ) as n_voices,
         avg(score) filter (

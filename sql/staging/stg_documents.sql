@@ -1,5 +1,6 @@
 -- stg_documents: the documents view, renamed and cast for the marts: the
--- local day (settings.timezone), the author key and the site host. A temp
+-- local day (settings.timezone), the author key, the site host and the voice
+-- (the one definition of a voice every mart and the CLI count). A temp
 -- table: only the build needs it (all documents, most naming no brand), and
 -- writing it to the store would double the build time; analysts have the
 -- documents view.
@@ -49,6 +50,15 @@ keyed as (
                 then substr(md5(author_key || '@' || site), 1, 16)
         end as author_id,
     from renamed
+),
+
+voiced as (
+    select
+        *,
+        -- a voice is a person (name + site); each anonymous document speaks
+        -- alone
+        coalesce(author_id, document_id) as voice_id,
+    from keyed
 )
 
-select * from keyed
+select * from voiced

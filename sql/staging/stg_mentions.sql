@@ -1,6 +1,6 @@
 -- stg_mentions: the mentions view (analyst overrides applied) with the keys
 -- stg_documents derives for each document (local day, author key and id,
--- site), and the label as a vote in -1..1.
+-- site, voice), and the label as a vote in -1..1.
 create or replace table stg_mentions as
 
 with
@@ -39,6 +39,7 @@ renamed as (
         m.aspect_sentiment,
         m.is_duplicate,
         d.author_id,
+        d.voice_id,
     from source as m
     inner join documents as d using (document_id)
 )

@@ -1,21 +1,39 @@
 """Alerts: rules evaluated on the marts after each build, stored once per episode, delivered.
 
-Rules (constants below; the settings are in ``listening.config.Settings``):
+Every rule that infers a change needs volume and strength: at least ``alert_min_count``
+mentions, threads or votes behind it and a z-score of at least ``alert_min_z`` (settings; 3.5
+is Iglewicz & Hoaglin's cut-off for outliers). Twice both makes a spike ``critical``. A busy
+day is not news: a brand named 3 times instead of once has a huge z but no volume, and a big
+brand's ordinary wobble has volume but no z. Where comments cluster, volume is counted in
+conversations (threads): forty comments in one heated thread are one event, not forty.
 
-- ``negative_spike``: a day whose negative mentions have a robust z-score >= 3 against the
-  previous 90 days (``reputation_daily.negative_z``) and at least 3 negative mentions.
+- ``negative_spike``: a day whose negative mentions have a robust z-score of ``alert_min_z`` or
+  more against the previous 90 days (``reputation_daily.negative_z``), spread over
+  ``alert_min_count`` threads or more.
+- ``buzz_spike``: a week (the 7 days up to a day) whose threads naming the brand have a robust
+  z-score of ``alert_min_z`` or more against the 7-day counts of the 90 days before it, at least
+  ``alert_min_count`` above their median. Weeks of conversations, not days of mentions: one
+  long comment thread makes a busy day, a campaign or a controversy makes a busy week.
 - ``reputation_drift``: a one-sided CUSUM (Page 1954) on the daily reputation index, run
   both ways. Down: S_t = max(0, S_{t-1} + (index_{t-1} - index_t) - SLACK), i.e. the largest
-  fall from an earlier day minus SLACK points per day elapsed. It alarms when S_t >= THRESHOLD
-  and the index has also left the 95% bounds it had when the fall began; the episode starts on
-  that day (the last day S was 0) and ends when S is back to 0. A brand's first
+  fall from an earlier day minus SLACK points per day elapsed. It alarms when S_t >= THRESHOLD,
+  the change since the fall began is ``alert_min_z`` standard errors or more (the errors of
+  both days, from the index's bounds, added in quadrature: conservative, the two days share
+  votes) and at least ``alert_min_count`` votes were cast since; the episode starts on that day
+  (the last day S was 0) and ends when S is back to 0. A brand's first
   ``reputation_half_life_days`` days are skipped: its index then walks from neutral to its level.
 - ``regular_turned_detractor``: a regular (active in >= 3 months) whose status is ``turned``
-  towards ``detractor`` in the authors mart; at most one alert per person and brand.
+  towards ``detractor`` in the authors mart, who used to praise the brand and now criticises
+  it, with ``alert_min_count`` labelled mentions of it or more and a change of mean label of
+  ``alert_min_z`` standard errors or more (each side's variance floored at 0.25, so that a few
+  unanimous labels do not look certain); at most one alert per person and brand.
 - ``unanswered_negative_thread``: a thread whose final tone is negative, with no answer from
   the brand since its tone turned, for ``settings.unanswered_hours`` (and less than
   ``settings.alert_lookback_days`` ago: older threads are history); one alert per thread
-  and brand.
+  and brand. A fact to act on (answer), not an inference.
+
+A day's many small alerts roll up into one: the people who turned, or the threads that went
+negative, on the same local day for the same brand make one alert listing them.
 
 Episodes of the same rule, brand and subject less than ``settings.alert_cooldown_days`` apart
 are one episode (one alert). ``alert_id`` hashes rule, brand, subject and episode start, so a
@@ -26,6 +44,8 @@ three years of history must not post three years of alerts.
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -33,14 +53,17 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from listening.config import Config
+from listening.days import local_date
 from listening.models import stable_id
 
 ENV_WEBHOOK = "LISTENING_WEBHOOK_URL"
-SPIKE_Z = 3.0
-SPIKE_MIN_NEGATIVE = 3
-CRITICAL_Z = 6.0
+BUZZ_WEEK = 7  # days summed into a week's volume
+BUZZ_BASELINE = 90  # days of weekly volumes a week is compared with
+BUZZ_MIN_BASELINE = 28  # fewer days of history: no buzz alert (as buzz_z in reputation_daily)
+TURN_VARIANCE_FLOOR = 0.25  # labels are -1/0/+1: the variance of someone half the time neutral
+ROLL_UP_RULES = ("regular_turned_detractor", "unanswered_negative_thread")
 # The index has a long memory (half-life 90 days): a real change of opinion moves it by a
-# fraction of a point a day, so the slack is small and the bounds test guards against noise.
+# fraction of a point a day, so the slack is small and the z test guards against noise.
 DRIFT_SLACK = 0.05  # index points per day a drift must exceed (ordinary wobble)
 DRIFT_THRESHOLD = 8.0  # index points of fall beyond the slack that make a drift
 EVIDENCE_MAX = 50
@@ -114,16 +137,90 @@ def _episodes(days: list[date], cooldown: int) -> list[list[date]]:
     return out
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[Alert]:
-    """Every alert episode found in the marts as of ``now`` (deterministic for given data)."""
+def evaluate(
+    con: duckdb.DuckDBPyConnection, config: Config, now: datetime, as_of: date | None = None
+) -> list[Alert]:
+    """Every alert episode found in the marts built up to the local day ``as_of`` (default:
+    today in settings.timezone at ``now``); deterministic for given data."""
     tz = ZoneInfo(config.settings.timezone)
-    as_of = now.date()
-    return [
+    as_of = as_of or local_date(now, config.settings.timezone)
+    found = [
         *_negative_spikes(con, config, tz, as_of),
+        *_buzz_spikes(con, config, tz, as_of),
         *_drifts(con, config, tz, as_of),
         *_turned_regulars(con, config, as_of),
-        *_unanswered_threads(con, config, now),
+        *_unanswered_threads(con, config, now, as_of),
     ]
+    return roll_up(found, tz, as_of)
+
+
+def is_strong(n: float, z: float | None, config: Config) -> bool:
+    """Volume and strength: what every inferred alert needs (settings alert_min_*)."""
+    s = config.settings
+    return z is not None and n >= s.alert_min_count and z >= s.alert_min_z
+
+
+def severity(n: float, z: float, config: Config, base: str = "warning") -> str:
+    """``critical`` with twice the volume and twice the strength an alert needs."""
+    s = config.settings
+    return "critical" if n >= 2 * s.alert_min_count and z >= 2 * s.alert_min_z else base
+
+
+def robust_z(x: float, past: list[float]) -> float | None:
+    """(x - median) / (1.4826 MAD), or 1.2533 x the mean absolute deviation when the MAD is 0
+    (Iglewicz & Hoaglin 1993), as ``buzz_z`` and ``negative_z`` in reputation_daily."""
+    if not past:
+        return None
+    med = statistics.median(past)
+    deviations = [abs(v - med) for v in past]
+    mad = statistics.median(deviations)
+    if mad > 0:
+        return (x - med) / (1.4826 * mad)
+    mean_ad = statistics.fmean(deviations)
+    return (x - med) / (1.2533 * mean_ad) if mean_ad > 0 else None
+
+
+_RANK = {"info": 0, "warning": 1, "critical": 2}
+_ROLL_UP_HEADS = {
+    "regular_turned_detractor": "{n} habitué(e)s jusque-là favorables critiquent désormais "
+    "{brand} depuis le {day}",
+    "unanswered_negative_thread": "{n} discussions devenues négatives envers {brand} le {day}, "
+    "sans réponse de la marque",
+}
+
+
+def roll_up(found: list[Alert], tz: ZoneInfo, as_of: date) -> list[Alert]:
+    """One alert per rule, brand and local day for the people or threads of ``ROLL_UP_RULES``
+    that open the same day: one message listing them, not a burst of messages."""
+    groups: dict[tuple[str, str, date], list[Alert]] = {}
+    out = []
+    for a in found:
+        if a.rule in ROLL_UP_RULES:
+            day = a.opened_at.astimezone(tz).date()
+            groups.setdefault((a.rule, a.brand, day), []).append(a)
+        else:
+            out.append(a)
+    for (rule, brand, day), members in groups.items():
+        if len(members) == 1:
+            out.extend(members)
+            continue
+        members.sort(key=lambda a: (a.opened_at, a.subject or ""))
+        head = _ROLL_UP_HEADS[rule].format(n=len(members), brand=brand, day=french_date(day, as_of))
+        out.append(
+            Alert(
+                rule=rule,
+                brand=brand,
+                subject=None,
+                opened_at=members[0].opened_at,
+                closed_at=None,
+                last_activity=max(a.last_activity for a in members),
+                severity=max((a.severity for a in members), key=_RANK.get),
+                summary=head + " :\n" + "\n".join(f"– {a.summary}" for a in members),
+                evidence=[e for a in members for e in a.evidence][:EVIDENCE_MAX],
+                episode_key=f"day:{day.isoformat()}",
+            )
+        )
+    return out
 
 
 def _local_start(d: date, tz: ZoneInfo) -> datetime:
@@ -131,19 +228,30 @@ def _local_start(d: date, tz: ZoneInfo) -> datetime:
 
 
 def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    # volume is counted in conversations: the comments of one heated thread are one event
+    # (the unanswered_negative_thread rule's), many threads at once are a spike
     rows = con.execute(
-        "select brand, day, n_negative, negative_z from reputation_daily "
-        "where negative_z >= ? and n_negative >= ? order by brand, day",
-        [SPIKE_Z, SPIKE_MIN_NEGATIVE],
+        """
+        select r.brand, r.day, r.n_negative, r.negative_z,
+            count(distinct coalesce(m.thread_url, m.mention_id)) as n_threads,
+        from reputation_daily as r
+        join stg_mentions as m
+            on m.brand = r.brand and m.day = r.day
+            and m.sentiment_label = 'negative' and not m.is_duplicate
+        where r.negative_z >= $min_z
+        group by all
+        having count(distinct coalesce(m.thread_url, m.mention_id)) >= $min_count
+        order by r.brand, r.day
+        """,
+        {"min_z": config.settings.alert_min_z, "min_count": config.settings.alert_min_count},
     ).fetchall()
-    by_brand: dict[str, dict[date, tuple[int, float]]] = {}
-    for brand, day, n, z in rows:
-        by_brand.setdefault(brand, {})[day] = (n, z)
+    by_brand: dict[str, dict[date, tuple[int, float, int]]] = {}
+    for brand, day, n, z, n_threads in rows:
+        by_brand.setdefault(brand, {})[day] = (n, z, n_threads)
     out = []
     for brand, days in by_brand.items():
         for ep in _episodes(sorted(days), config.settings.alert_cooldown_days):
             n_total = sum(days[d][0] for d in ep)
-            z_max = max(days[d][1] for d in ep)
             peak = max(ep, key=lambda d: days[d][0])
             evidence = [
                 r[0]
@@ -159,6 +267,7 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
                 if len(ep) == 1
                 else f"du {french_date(ep[0], as_of)} au {french_date(ep[-1], as_of)}"
             )
+            n_peak, z_peak, threads_peak = days[peak]
             out.append(
                 Alert(
                     rule="negative_spike",
@@ -169,12 +278,83 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
                     if ep[-1] < as_of
                     else None,
                     last_activity=ep[-1],
-                    severity="critical" if z_max >= CRITICAL_Z else "warning",
+                    severity=max(
+                        (severity(days[d][2], days[d][1], config) for d in ep), key=_RANK.get
+                    ),
                     summary=(
                         f"Pic de mentions négatives pour {brand} {when} : "
-                        f"{plural(n_total, 'mention négative')}, dont {days[peak][0]} le "
-                        f"{french_date(peak, as_of)} "
-                        f"(score z {days[peak][1]:.1f})"
+                        f"{plural(n_total, 'mention négative')}, dont {n_peak} le "
+                        f"{french_date(peak, as_of)} dans {plural(threads_peak, 'discussion')} "
+                        f"(score z {z_peak:.1f})"
+                    ),
+                    evidence=evidence,
+                )
+            )
+    return out
+
+
+def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    calendar: dict[str, list[date]] = {}
+    for brand, day in con.execute(
+        "select brand, day from reputation_daily order by brand, day"
+    ).fetchall():
+        calendar.setdefault(brand, []).append(day)
+    threads: dict[tuple[str, date], set[str]] = {}
+    mentions: dict[tuple[str, date], int] = {}
+    for brand, day, keys in con.execute(
+        "select brand, day, list(coalesce(thread_url, mention_id)) from stg_mentions "
+        "where not is_duplicate and day <= getvariable('as_of') group by brand, day"
+    ).fetchall():
+        threads[(brand, day)] = set(keys)
+        mentions[(brand, day)] = len(keys)
+    out = []
+    for brand, days in calendar.items():
+        # a week's buzz: the conversations (threads) naming the brand in the 7 days up to a day
+        weeks = []
+        for t in range(len(days)):
+            span = days[max(0, t - BUZZ_WEEK + 1) : t + 1]
+            weeks.append(len(set().union(*(threads.get((brand, d), set()) for d in span))))
+        hot: dict[date, tuple[int, float, float]] = {}
+        for t in range(len(days)):
+            # the weeks that ended 7 to 97 days earlier: none overlaps this one
+            past = weeks[max(BUZZ_WEEK - 1, t - BUZZ_WEEK - BUZZ_BASELINE + 1) : t - BUZZ_WEEK + 1]
+            if len(past) < BUZZ_MIN_BASELINE:
+                continue
+            z = robust_z(weeks[t], past)
+            median = statistics.median(past)
+            if is_strong(weeks[t] - median, z, config):
+                hot[days[t]] = (weeks[t], z, median)
+        for ep in _episodes(sorted(hot), config.settings.alert_cooldown_days):
+            peak = max(ep, key=lambda d: hot[d][0])
+            n_threads, z, median = hot[peak]
+            week = [peak - timedelta(days=k) for k in range(BUZZ_WEEK)]
+            n_mentions = sum(mentions.get((brand, d), 0) for d in week)
+            evidence = [
+                r[0]
+                for r in con.execute(
+                    "select mention_id from stg_mentions where brand = ? and not is_duplicate "
+                    "and day between ? and ? order by published_at, mention_id limit ?",
+                    [brand, week[-1], peak, EVIDENCE_MAX],
+                ).fetchall()
+            ]
+            out.append(
+                Alert(
+                    rule="buzz_spike",
+                    brand=brand,
+                    subject=None,
+                    opened_at=_local_start(ep[0], tz),
+                    closed_at=_local_start(ep[-1] + timedelta(days=1), tz)
+                    if ep[-1] < as_of
+                    else None,
+                    last_activity=ep[-1],
+                    # buzz is attention, not a verdict: reputation_drift says whether it hurt
+                    severity="info",
+                    summary=(
+                        f"Pic de buzz pour {brand} du {french_date(ep[0], as_of)} au "
+                        f"{french_date(ep[-1], as_of)} : {plural(n_threads, 'discussion')} "
+                        f"({plural(n_mentions, 'mention')}) sur les 7 jours jusqu'au "
+                        f"{french_date(peak, as_of)}, contre {median:.0f} d'habitude "
+                        f"(score z {z:.1f})"
                     ),
                     evidence=evidence,
                 )
@@ -183,7 +363,12 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
 
 
 def _cusum_episodes(
-    days: list[date], index: list[float], lower: list[float], upper: list[float], sign: int
+    days: list[date],
+    index: list[float],
+    se: list[float],
+    votes: list[int],
+    sign: int,
+    config: Config,
 ) -> list[tuple[int, int, int | None]]:
     """(start, alarm, end) positions of drift episodes; sign -1 for falls, +1 for rises.
 
@@ -193,6 +378,7 @@ def _cusum_episodes(
     s = 0.0
     start = 0
     alarm = None
+    cast = 0  # votes since the episode began
     for t in range(1, len(days)):
         change = sign * (index[t] - index[t - 1])
         s = max(0.0, s + change - DRIFT_SLACK)
@@ -200,10 +386,12 @@ def _cusum_episodes(
             if alarm is not None:
                 out.append((start, alarm, t))
                 alarm = None
-            start = t
+            start, cast = t, 0
             continue
-        outside = index[t] < lower[start] if sign < 0 else index[t] > upper[start]
-        if alarm is None and s >= DRIFT_THRESHOLD and outside:
+        cast += votes[t]
+        error = math.hypot(se[t], se[start])
+        z = sign * (index[t] - index[start]) / error if error > 0 else None
+        if alarm is None and s >= DRIFT_THRESHOLD and is_strong(cast, z, config):
             alarm = t
     if alarm is not None:
         out.append((start, alarm, None))
@@ -212,7 +400,9 @@ def _cusum_episodes(
 
 def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
     rows = con.execute(
-        "select brand, day, reputation_index, reputation_lower, reputation_upper "
+        "select brand, day, reputation_index, "
+        # the bounds are index +/- 1.96 standard errors (reputation_daily.sql)
+        "(reputation_upper - reputation_lower) / (2 * 1.96), n_votes "
         "from reputation_daily order by brand, day"
     ).fetchall()
     series: dict[str, list[tuple]] = {}
@@ -227,11 +417,11 @@ def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
             continue
         days = [r[0] for r in data]
         index = [r[1] for r in data]
-        lower = [r[2] for r in data]
-        upper = [r[3] for r in data]
+        se = [r[2] for r in data]
+        votes = [r[3] for r in data]
         for sign in (-1, 1):
             merged: list[list[int | None]] = []
-            for start, alarm, end in _cusum_episodes(days, index, lower, upper, sign):
+            for start, alarm, end in _cusum_episodes(days, index, se, votes, sign, config):
                 prev_end = merged[-1][2] if merged else None
                 if (
                     merged
@@ -301,6 +491,10 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
                 any_value(t.turned_at) as turned_at, m.brand,
                 avg(m.label_score) filter (where m.published_at < t.turned_at) as before,
                 avg(m.label_score) filter (where m.published_at >= t.turned_at) as since,
+                count(m.label_score) filter (where m.published_at < t.turned_at) as n_before,
+                count(m.label_score) filter (where m.published_at >= t.turned_at) as n_since,
+                var_pop(m.label_score) filter (where m.published_at < t.turned_at) as var_before,
+                var_pop(m.label_score) filter (where m.published_at >= t.turned_at) as var_since,
                 list(m.mention_id order by m.published_at, m.mention_id) filter (
                     where m.published_at >= t.turned_at and m.sentiment_label = 'negative'
                 ) as evidence,
@@ -316,13 +510,22 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
             group by t.author_id, m.brand
         )
         select author_id, author, site, turned_at, brand, evidence, last_day, n_negative,
+            before - since as change,
+            n_before + n_since as n_labelled,
+            sqrt(greatest(var_before, $floor) / n_before + greatest(var_since, $floor) / n_since)
+                as error,
         from per_brand
         where before >= 0.25 and since <= -0.25
         order by brand, author_id
-        """
+        """,
+        {"floor": TURN_VARIANCE_FLOOR},
     ).fetchall()
     out = []
-    for author_id, author, site, turned_at, brand, evidence, last_day, n_negative in rows:
+    for row in rows:
+        author_id, author, site, turned_at, brand, evidence, last_day, n_negative = row[:8]
+        change, n_labelled, error = row[8:]
+        if not is_strong(n_labelled, change / error, config):
+            continue  # a handful of labels that happen to change sign
         out.append(
             Alert(
                 rule="regular_turned_detractor",
@@ -337,7 +540,7 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
                 summary=(
                     f"{author} ({site}), habitué(e) jusque-là favorable, critique désormais "
                     f"{brand} : {plural(n_negative, 'mention négative')} depuis le "
-                    f"{french_date(turned_at.date(), as_of)}"
+                    f"{french_date(local_date(turned_at, config.settings.timezone), as_of)}"
                 ),
                 evidence=list(evidence[:EVIDENCE_MAX]),
             )
@@ -345,7 +548,7 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
     return out
 
 
-def _unanswered_threads(con, config: Config, now: datetime) -> list[Alert]:
+def _unanswered_threads(con, config: Config, now: datetime, as_of: date) -> list[Alert]:
     hours = config.settings.unanswered_hours
     rows = con.execute(
         """
@@ -384,11 +587,11 @@ def _unanswered_threads(con, config: Config, now: datetime) -> list[Alert]:
                 closed_at=None,
                 # one alert per thread and brand: new comments move tone_since
                 episode_key="once",
-                last_activity=(last_comment_at or tone_since).date(),
+                last_activity=local_date(last_comment_at or tone_since, config.settings.timezone),
                 severity="warning",
                 summary=(
                     f"Discussion « {title[:80]} » devenue négative envers {brand}, sans réponse "
-                    f"de la marque depuis le {french_date(since.date(), now.date())} à "
+                    f"de la marque depuis le {french_date(since.date(), as_of)} à "
                     f"{since:%H} h {since:%M}"
                 ),
                 evidence=evidence,
@@ -404,13 +607,15 @@ def store_alerts(
     config: Config,
     *,
     has_webhook: bool,
+    as_of: date | None = None,
 ) -> tuple[int, int]:
     """Upsert the episodes on ``alert_id``; return (alerts found, new alerts).
 
     A known alert keeps its delivery state; its end, summary and evidence are refreshed. A new
     one is ``pending`` when a webhook is set and it is recent, else ``stored``.
     """
-    recent_from = now.date() - timedelta(days=config.settings.alert_lookback_days)
+    as_of = as_of or local_date(now, config.settings.timezone)
+    recent_from = as_of - timedelta(days=config.settings.alert_lookback_days)
     unique = list({a.alert_id: a for a in found}.values())
     columns = {
         "alert_id": [a.alert_id for a in unique],

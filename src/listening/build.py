@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from listening.config import Config
+from listening.days import local_date
 from listening.errors import ListeningError
 from listening.store import sql_dir
 
@@ -150,6 +151,7 @@ def build(
     config: Config,
     now: datetime,
     *,
+    as_of: date | None = None,
     on_progress: Callable[[str], None] | None = None,
     webhook_url: str | None = None,
     delivery_options: dict | None = None,
@@ -157,10 +159,11 @@ def build(
     """Rebuild every relation and evaluate alerts in one transaction: readers never see half
     a build. Then deliver new (and previously failed) alerts to the webhook, if one is set
     (``webhook_url`` or the ``LISTENING_WEBHOOK_URL`` environment variable);
-    ``delivery_options`` go to ``listening.notify.post_json`` (tries, backoff, timeout)."""
+    ``delivery_options`` go to ``listening.notify.post_json`` (tries, backoff, timeout).
+    ``as_of`` is the last local day built, by default today in ``settings.timezone``."""
     from listening import alerts
 
-    as_of = now.date() if isinstance(now, datetime) else now
+    as_of = as_of or local_date(now, config.settings.timezone)
     stats = BuildStats()
     check_range(con, config, as_of)
     con.execute("begin transaction")
@@ -175,10 +178,10 @@ def build(
             stats.relations.append(path.stem)
         if on_progress:
             on_progress("alerts")
-        found = alerts.evaluate(con, config, now)
+        found = alerts.evaluate(con, config, now, as_of)
         url = webhook_url if webhook_url is not None else os.environ.get(alerts.ENV_WEBHOOK)
         stats.n_alerts, stats.n_new_alerts = alerts.store_alerts(
-            con, found, now, config, has_webhook=bool(url)
+            con, found, now, config, has_webhook=bool(url), as_of=as_of
         )
         con.execute("commit")
     except Exception:
@@ -211,19 +214,20 @@ class BrandSummary:
 
 
 def summarize(con: duckdb.DuckDBPyConnection) -> list[BrandSummary]:
-    """Per brand: mentions, distinct voices, net sentiment, and the reputation index's trend
-    over the last 90 days of data (from the ``reputation_daily`` mart)."""
+    """Per brand: mentions, voices (``voice_id``: the marts' one definition, from
+    stg_documents), net sentiment, and the reputation index's trend over the last 90 days of
+    data (from the ``reputation_daily`` mart)."""
     rows = con.execute(
         """
         with m as (
-            select brand, author, sentiment_label as label, published_at
-            from mentions
+            select brand, voice_id, sentiment_label as label, published_at
+            from stg_mentions
             where not is_duplicate
         ),
         totals as (
             select brand,
                 count(*) as n_mentions,
-                count(distinct author) as n_voices,
+                count(distinct voice_id) as n_voices,
                 (count(*) filter (where label = 'positive')
                  - count(*) filter (where label = 'negative'))
                 / nullif(count(*) filter (where label in ('positive', 'negative')), 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from listening import store
@@ -151,12 +151,14 @@ def build_stage(
     db: Path,
     *,
     now: datetime | None = None,
+    as_of: date | None = None,
     say: Say | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> BuildStats:
+    """Build as of ``as_of`` (default: today in settings.timezone, as of ``now``)."""
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
-        return build(con, config, now or _now(), on_progress=on_progress)
+        return build(con, config, now or _now(), as_of=as_of, on_progress=on_progress)
 
 
 def _ingest_pending(con, db: Path, now: datetime) -> None:

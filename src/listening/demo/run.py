@@ -11,13 +11,17 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from listening import pipeline, store
 from listening.build import summarize
 from listening.config import load_config
+from listening.days import build_day
 from listening.demo.server import serve
+from listening.demo.truth import write_ground_truth
 from listening.demo.world import DEFAULT_END, DEFAULT_SEED, build_world
 from listening.errors import ListeningError
 
@@ -49,12 +53,16 @@ def run_demo(
             f"demo world: {len(world.sources)} sources, {len(world.files)} files served on "
             f"{server.base_url} (seed {seed or DEFAULT_SEED})"
         )
+        truth = write_ground_truth(world, folder / "ground_truth.json")
+        out.say(f"what the world planted (for the alerts' precision and recall): {truth}")
         pipeline.init(config, db)
         _record_campaigns(config, db, world.campaigns())
+        # the daily run after the world's last day: the store is the same whatever the date
+        built_at = datetime.combine(world.end + timedelta(days=1), DAILY_AT, PARIS)
         if airflow:
-            _run_dags(folder, config_file, db, out)
+            _run_dags(folder, config_file, db, out, built_at)
         else:
-            _run_stages(config, db, out)
+            _run_stages(config, db, out, built_at)
     _print_summary(db, out)
     out.result(
         f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
@@ -64,7 +72,7 @@ def run_demo(
     return db
 
 
-def _run_stages(config, db: Path, out) -> None:
+def _run_stages(config, db: Path, out, built_at: datetime) -> None:
     stats = pipeline.collect(
         config,
         db,
@@ -82,14 +90,21 @@ def _run_stages(config, db: Path, out) -> None:
         on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
     )
     out.result(f"analyze: {a.n_mentions} mentions ({a.n_unscored} not French, not scored)")
-    b = pipeline.build_stage(config, db, on_progress=lambda n: out.progress(f"build {n}"))
+    b = pipeline.build_stage(
+        config,
+        db,
+        now=built_at,
+        as_of=build_day(built_at, config.settings.timezone, complete_days_only=True),
+        on_progress=lambda n: out.progress(f"build {n}"),
+    )
     out.result(f"build: {len(b.relations)} relations; snapshot published")
 
 
 DAGS = ("listening_collect", "listening_analyze", "listening_reputation")
+DAILY_AT, PARIS = clock(6), ZoneInfo("Europe/Paris")  # listening_reputation's daily run
 
 
-def _run_dags(folder: Path, config_file: Path, db: Path, out) -> None:
+def _run_dags(folder: Path, config_file: Path, db: Path, out, built_at: datetime) -> None:
     """The real orchestration: Airflow runs each DAG once, in order, on the demo store."""
     dags = Path(__file__).resolve().parents[3] / "dags"
     if not dags.is_dir():
@@ -110,7 +125,9 @@ def _run_dags(folder: Path, config_file: Path, db: Path, out) -> None:
         ("airflow: metadata DB", ["db", "migrate"]),
         ("airflow: pool listening_http", ["pools", "set", "listening_http", "8", "fetch tasks"]),
         ("airflow: pool listening_store", ["pools", "set", "listening_store", "1", "the writer"]),
-        *((f"airflow dags test {d}", ["dags", "test", d]) for d in DAGS),
+        *((f"airflow dags test {d}", ["dags", "test", d]) for d in DAGS[:-1]),
+        # as of the morning after the world's last day, like the CLI path
+        (f"airflow dags test {DAGS[-1]}", ["dags", "test", DAGS[-1], built_at.isoformat()]),
     ]
     for label, args in steps:
         out.progress(label)

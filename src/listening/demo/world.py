@@ -27,12 +27,22 @@ DEFAULT_END = date(2026, 10, 31)
 class World:
     """The generated files plus the config, the story and the labels they were made from."""
 
-    def __init__(self, base_url: str, seed: int, end: date, posts: list[Post], story: Story):
+    def __init__(
+        self,
+        base_url: str,
+        seed: int,
+        end: date,
+        posts: list[Post],
+        story: Story,
+        switchers: list[tuple[str, date]] = (),
+    ):
         self.base_url = base_url.rstrip("/")
         self.seed = seed
         self.end = end
         self.posts = posts
         self._story = story
+        # regulars planted as Orvéa fans who turn detractors: (name, day they turn)
+        self.switchers = list(switchers)
         self.files: dict[str, bytes] = render.render_all(self.base_url, SITES, posts)
         self.brands = [
             {
@@ -198,4 +208,5 @@ def _toml_str(value: str) -> str:
 def build_world(base_url: str, seed: int = DEFAULT_SEED, end: date = DEFAULT_END) -> World:
     generator = Generator(seed, end)
     posts = generator.run()
-    return World(base_url, seed, end, posts, generator.story)
+    switchers = [(v.name, v.switch_at) for v in generator.people.switchers]
+    return World(base_url, seed, end, posts, generator.story, switchers)

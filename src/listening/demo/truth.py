@@ -1,0 +1,249 @@
+"""What the demo world planted, and how the alerts raised on it compare (issue 11.3).
+
+``ground_truth(world)`` lists the planted events (the story's storylines and the regulars it
+turns into detractors) with, for each, the alert rules that must fire (``alerts``: recall) and
+the rules that point to it when they fire (``signals``: precision). ``evaluate`` matches the
+alerts of a store against it: an alert points to an event when the brand is the event's, its
+rule (with the drift's direction) is one of the event's signals, and its episode overlaps the
+event's dates (for a turned regular: the person is the planted one).
+
+Precision is measured over the rules that infer a change (spikes, drifts, turned regulars).
+``unanswered_negative_thread`` states a fact to act on (a negative thread nobody answered), not
+an inference; the world leaves most negative comments unanswered on purpose, so those alerts
+are counted apart and listed, not scored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+FACT_RULES = ("unanswered_negative_thread", "task_failure")
+
+# rules (``reputation_drift:baisse`` for a direction) that must fire, and that point to it
+_EXPECTED = {
+    "campaign": (["buzz_spike"], ["buzz_spike"]),
+    "launch": ([], []),
+    # as its products fail, people who liked the brand turn against it, planted or not
+    "defect": (
+        ["reputation_drift:baisse"],
+        ["reputation_drift:baisse", "negative_spike", "regular_turned_detractor"],
+    ),
+    # the brand's state from its first day: no change for a detector to see
+    "care_complaints": (
+        [],
+        ["negative_spike", "reputation_drift:baisse", "unanswered_negative_thread"],
+    ),
+    "care_fix": (["reputation_drift:hausse"], ["reputation_drift:hausse"]),
+}
+
+
+def ground_truth(world) -> dict:
+    """The planted events as JSON-ready data (dates as ISO strings)."""
+    events = []
+    for e in world.story():
+        alerts, signals = _EXPECTED[e["kind"]]
+        events.append(
+            {
+                "id": e["kind"],
+                "kind": e["kind"],
+                "brand": e["brand"],
+                "title": e["title"],
+                "start": e["start"].isoformat(),
+                "end": (e["end"] or world.end).isoformat(),
+                "expect": e["expect"],
+                "alerts": alerts,
+                "signals": signals,
+            }
+        )
+    if world.switchers:
+        people = []
+        for name, switch_at in sorted(world.switchers, key=lambda s: s[1]):
+            # what the generator wrote in their name that names the brand: the evidence
+            # a detector can see (their comments that do not name it are no mentions)
+            docs = [
+                d for d in world.documents if d["author"] == name and "Orvéa" in d["brands_named"]
+            ]
+            after = [d for d in docs if d["published_at"].date() >= switch_at]
+            people.append(
+                {
+                    "author": name,
+                    "turns_on": switch_at.isoformat(),
+                    "n_naming_before": len(docs) - len(after),
+                    "n_naming_after": len(after),
+                    "n_negative_after": sum(d["sentiment"] == "negative" for d in after),
+                }
+            )
+        events.append(
+            {
+                "id": "turned_regulars",
+                "kind": "turned_regulars",
+                "brand": "Orvéa",
+                "title": "Des habitués fans d'Orvéa se retournent contre la Box 6",
+                "start": min(s for _, s in world.switchers).isoformat(),
+                "end": world.end.isoformat(),
+                "expect": "at least one regular_turned_detractor alert; a person is found "
+                "when they named the brand often enough, before and after, to tell a change "
+                "from chance",
+                "alerts": ["regular_turned_detractor"],
+                "signals": ["regular_turned_detractor"],
+                "people": people,
+            }
+        )
+    return {
+        "seed": world.seed,
+        "end": world.end.isoformat(),
+        "note": "Planted by the demo generator. alerts: rules that must fire (recall); "
+        "signals: rules that point to the event when they fire (precision).",
+        "events": events,
+    }
+
+
+def write_ground_truth(world, path: Path) -> Path:
+    path.write_text(json.dumps(ground_truth(world), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return path
+
+
+@dataclass
+class RaisedAlert:
+    rule: str
+    brand: str
+    subject: str | None
+    start: date
+    end: date | None
+    summary: str
+    authors: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return f"{self.rule}:{self.subject}" if self.rule == "reputation_drift" else self.rule
+
+
+def read_alerts(con: duckdb.DuckDBPyConnection, timezone: str, found=None) -> list[RaisedAlert]:
+    """The store's alerts (or the ``listening.alerts.Alert`` list ``found``), with their local
+    days and the authors of their evidence."""
+    tz = ZoneInfo(timezone)
+    source = "alerts"
+    if found is not None:
+        con.execute(
+            "create or replace temp table found_alerts as select unnest(?) as rule, "
+            "unnest(?) as brand, unnest(?::varchar[]) as subject, "
+            "unnest(?::timestamptz[]) as opened_at, unnest(?::timestamptz[]) as closed_at, "
+            "unnest(?) as summary, unnest(?::varchar[][]) as evidence",
+            [
+                [a.rule for a in found],
+                [a.brand for a in found],
+                [a.subject for a in found],
+                [a.opened_at for a in found],
+                [a.closed_at for a in found],
+                [a.summary for a in found],
+                [a.evidence for a in found],
+            ],
+        )
+        source = "found_alerts"
+    rows = con.execute(
+        f"""
+        select a.rule, a.brand, a.subject, a.opened_at, a.closed_at, a.summary,
+            coalesce(list(distinct m.author order by m.author)
+                filter (where m.author is not null), []),
+        from {source} as a
+        left join mentions as m on list_contains(a.evidence, m.mention_id)
+        group by all
+        order by a.opened_at, a.rule, a.brand
+        """
+    ).fetchall()
+
+    def day(ts: datetime | None) -> date | None:
+        return ts.astimezone(tz).date() if ts else None
+
+    return [
+        RaisedAlert(rule, brand, subject, day(opened), day(closed), summary, list(authors))
+        for rule, brand, subject, opened, closed, summary, authors in rows
+    ]
+
+
+@dataclass
+class Evaluation:
+    events: list[dict]
+    scored: list[tuple[RaisedAlert, list[str]]]  # alert, ids of the events it points to
+    facts: list[tuple[RaisedAlert, list[str]]]
+    missed: list[tuple[str, str]]  # (event id, rule) that did not fire
+
+    @property
+    def precision(self) -> float:
+        if not self.scored:
+            return 1.0
+        return sum(1 for _, ids in self.scored if ids) / len(self.scored)
+
+    @property
+    def n_required(self) -> int:
+        return sum(len(e["alerts"]) for e in self.events)
+
+    @property
+    def recall(self) -> float:
+        return 1.0 if not self.n_required else 1 - len(self.missed) / self.n_required
+
+
+def points_to(alert: RaisedAlert, event: dict, world_end: date) -> bool:
+    if alert.brand != event["brand"] or alert.kind not in event["signals"]:
+        return False
+    start, end = date.fromisoformat(event["start"]), date.fromisoformat(event["end"])
+    return alert.start <= end and (alert.end or world_end) >= start
+
+
+def evaluate(truth: dict, alerts: list[RaisedAlert]) -> Evaluation:
+    world_end = date.fromisoformat(truth["end"])
+    events = truth["events"]
+    scored, facts = [], []
+    for a in alerts:
+        ids = [e["id"] for e in events if points_to(a, e, world_end)]
+        (facts if a.rule in FACT_RULES else scored).append((a, ids))
+    missed = [
+        (e["id"], rule)
+        for e in events
+        for rule in e["alerts"]
+        if not any(e["id"] in ids and a.kind == rule for a, ids in scored + facts)
+    ]
+    return Evaluation(events, scored, facts, missed)
+
+
+def report(ev: Evaluation) -> str:
+    """The closing note: planted events, alerts raised, precision and recall."""
+    lines = ["planted events (must fire → found):"]
+    for e in ev.events:
+        found = sorted({a.kind for a, ids in ev.scored + ev.facts if e["id"] in ids})
+        need = ", ".join(e["alerts"]) or "nothing required"
+        lines.append(
+            f"  {e['id']:<28} {e['brand']:<14} {e['start']} → {e['end']}  "
+            f"[{need}] → {', '.join(found) or 'no alert'}"
+        )
+    lines.append("alerts raised (inferred changes, scored):")
+    for a, ids in ev.scored:
+        verdict = ", ".join(ids) if ids else "FALSE ALARM"
+        lines.append(f"  {a.start} {a.kind:<26} {a.brand:<16} → {verdict}")
+    lines.append(f"facts to act on (not scored): {len(ev.facts)} unanswered negative threads")
+    for a, ids in ev.facts:
+        lines.append(f"  {a.start} {a.kind:<26} {a.brand:<16} → {', '.join(ids) or '-'}")
+    n_true = sum(1 for _, ids in ev.scored if ids)
+    lines.append(
+        f"precision {ev.precision:.0%} ({n_true} of {len(ev.scored)} alerts point to a planted "
+        f"event); recall {ev.recall:.0%} ({ev.n_required - len(ev.missed)} of {ev.n_required} "
+        f"required alerts fired)" + (f"; missed: {ev.missed}" if ev.missed else "")
+    )
+    for e in ev.events:
+        if e["kind"] != "turned_regulars":
+            continue
+        named = {n for a, ids in ev.scored if e["id"] in ids for n in a.authors}
+        lines.append("planted turned regulars (documents naming the brand before / after):")
+        for p in e["people"]:
+            lines.append(
+                f"  {p['author']:<24} turns {p['turns_on']}  {p['n_naming_before']:>2} / "
+                f"{p['n_naming_after']:>2} ({p['n_negative_after']} negative)  "
+                + ("found" if p["author"] in named else "not found")
+            )
+    return "\n".join(lines)
