@@ -72,8 +72,20 @@ _CAPITAL = re.compile(r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][\w+&'’-]*")
 # Capitalised words that do not name another entity.
 _NOT_ENTITIES = frozenset(
     {"je", "j", "il", "elle", "on", "nous", "vous", "ils", "elles", "le", "la", "les", "l", "un",
-     "une", "des", "ce", "c", "ça", "mon", "ma", "mes", "sav", "tgv", "ter", "adsl", "ok", "franchement",
-     "merci", "bravo", "honte", "super", "très", "trop", "perso", "chez", "mais", "et"}
+     "une", "des", "ce", "c", "ça", "mon", "ma", "mes", "sav", "tgv", "ter", "adsl", "ok",
+     "franchement", "merci", "bravo", "honte", "super", "très", "trop", "perso", "chez", "mais",
+     "et"}
+)  # fmt: skip
+# A sentence's first word is a name unless it is one of these.
+_FUNCTION_WORDS = frozenset(
+    {"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles", "le", "la", "les",
+     "l'", "un", "une", "des", "du", "de", "d'", "ce", "c'", "cet", "cette", "ces", "ca", "mon",
+     "ma", "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "votre", "leur", "leurs",
+     "quelqu'un", "apres", "avant", "chez", "par", "pour", "avec", "sans", "selon", "depuis",
+     "contrairement", "comme", "tout", "toute", "tous", "rien", "ni", "et", "mais", "ou", "si",
+     "quand", "plutot", "merci", "bravo", "franchement", "heureusement", "perso", "enfin",
+     "bref", "bon", "tres", "trop", "super", "vraiment", "adieu", "passe", "mieux", "nous",
+     "en", "au", "aux", "a", "y", "quel", "quelle", "quant", "dans", "sur", "sous", "entre"}
 )  # fmt: skip
 # Words that do not make a segment "say" something (a target only listed: "Free et SFR …").
 _LIGHT = frozenset(
@@ -112,18 +124,25 @@ class _Segment:
     folded: str = ""
 
 
-def _entity_spans(text: str, target: list[tuple[int, int]], others) -> list[tuple[int, int]]:
-    """Other entities: the caller's spans plus capitalised words inside a sentence."""
-    found = [s for s in others if not _overlaps(s, target)]
-    for m in _CAPITAL.finditer(text):
+def _guessed_entities(
+    text: str, start: int, end: int, target: list[tuple[int, int]], known
+) -> list[tuple[int, int]]:
+    """Capitalised words inside a sentence (not its first word): probably other names.
+
+    Only looked for in the sentences naming the target, so that a name in passing ("à Paris")
+    does not take the following sentences away from the target."""
+    found: list[tuple[int, int]] = []
+    for m in _CAPITAL.finditer(text, start, end):
         s, e = m.span()
         i = s - 1
         while i >= 0 and text[i] in " \t":
             i -= 1
-        if i < 0 or text[i] in '.!?…:«"(\n':
+        first = i < start or text[i] in '.!?…:«"(\n'
+        key = _fold(m.group()).replace("’", "'")
+        if first and (key[: key.find("'") + 1 or None] in _FUNCTION_WORDS or len(key) < 2):
             continue  # a sentence's first word is capitalised anyway
         word = m.group().rstrip("'’").lower()
-        if word in _NOT_ENTITIES or _overlaps((s, e), target) or _overlaps((s, e), found):
+        if word in _NOT_ENTITIES or _overlaps((s, e), target) or _overlaps((s, e), known):
             continue
         found.append((s, e))
     return found
@@ -287,7 +306,7 @@ class TargetScorer:
         if lang is None and self.scorer.score(text, None).compound is None:
             return TargetResult(None, None, "document", [], [], "texte non français")
         folded = _fold(text)
-        entities = _entity_spans(text, target, others)
+        known = [s for s in others if not _overlaps(s, target)]
         parts: list[tuple[float, float]] = []  # (compound, weight) per sentence with an opinion
         explanation: list[dict] = []
         spans: list[tuple[int, int]] = []
@@ -300,6 +319,9 @@ class TargetScorer:
             segs = _segments(text, folded, start, end)
             for s in segs:
                 s.folded = folded[s.start : s.end]
+            entities = known
+            if _overlaps((start, end), target):
+                entities = known + _guessed_entities(text, start, end, target, known)
             carry = _assign(segs, target, entities, carry)
             own = [s for s in segs if s.owner == "target"]
             if not own:
