@@ -29,9 +29,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from listening.sentiment import SENTIMENT_VERSION, Scorer, get_scorer, label_for
+from listening import sentiment
+from listening.sentiment import Scorer, get_scorer, label_for
 
 SCOPES = ("clause", "sentence", "document")
+RULES_VERSION = "target-1"
+
+
+def version() -> str:
+    """Stored with each mention: the document scorer's version plus this module's rules."""
+    return f"{sentiment.SENTIMENT_VERSION}+{RULES_VERSION}"
+
 
 # What a comparison's two sides get when the sentence itself carries no opinion word: "Prenez
 # Free plutôt que SFR", "J'ai quitté Orange pour Free". Half of a plain positive word ("bien").
@@ -84,8 +92,7 @@ _FUNCTION_WORDS = frozenset(
      "quelqu'un", "apres", "avant", "chez", "par", "pour", "avec", "sans", "selon", "depuis",
      "contrairement", "comme", "tout", "toute", "tous", "rien", "ni", "et", "mais", "ou", "si",
      "quand", "plutot", "merci", "bravo", "franchement", "heureusement", "perso", "enfin",
-     "bref", "bon", "tres", "trop", "super", "vraiment", "adieu", "passe", "mieux", "nous",
-     "en", "au", "aux", "a", "y", "quel", "quelle", "quant", "dans", "sur", "sous", "entre"}
+     "bref", "bon", "tres", "trop", "super", "vraiment", "adieu", "passe", "mieux", "en", "au", "aux", "a", "y", "quel", "quelle", "quant", "dans", "sur", "sous", "entre"}
 )  # fmt: skip
 # Words that do not make a segment "say" something (a target only listed: "Free et SFR …").
 _LIGHT = frozenset(
@@ -111,7 +118,10 @@ class TargetResult:
     spans: list[tuple[int, int]]  # the scored parts of the text, character offsets
     explanation: list[dict] = field(default_factory=list)
     note: str = ""  # why this scope, in French, for analysts
-    version: str = SENTIMENT_VERSION
+
+    @property
+    def version(self) -> str:
+        return version()
 
 
 @dataclass(slots=True)
@@ -437,7 +447,7 @@ def _shift(r: TargetResult, title_end: int, length: int) -> TargetResult:
     if not title_end:
         return r
     span = [(0, length - title_end)] if length > title_end else []
-    return TargetResult(r.compound, r.label, r.scope, span, r.explanation, r.note, r.version)
+    return TargetResult(r.compound, r.label, r.scope, span, r.explanation, r.note)
 
 
 _default: TargetScorer | None = None
