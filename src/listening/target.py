@@ -92,7 +92,8 @@ _FUNCTION_WORDS = frozenset(
      "quelqu'un", "apres", "avant", "chez", "par", "pour", "avec", "sans", "selon", "depuis",
      "contrairement", "comme", "tout", "toute", "tous", "rien", "ni", "et", "mais", "ou", "si",
      "quand", "plutot", "merci", "bravo", "franchement", "heureusement", "perso", "enfin",
-     "bref", "bon", "tres", "trop", "super", "vraiment", "adieu", "passe", "mieux", "en", "au", "aux", "a", "y", "quel", "quelle", "quant", "dans", "sur", "sous", "entre"}
+     "bref", "bon", "tres", "trop", "super", "vraiment", "adieu", "passe", "mieux", "en",
+     "au", "aux", "a", "y", "quel", "quelle", "quant", "dans", "sur", "sous", "entre"}
 )  # fmt: skip
 # Words that do not make a segment "say" something (a target only listed: "Free et SFR …").
 _LIGHT = frozenset(
