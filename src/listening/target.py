@@ -309,7 +309,7 @@ class TargetScorer:
             note = (
                 "la marque n'est que dans le titre : tout le document est évalué"
                 if target
-                else "aucune proposition ne nomme la cible : tout le document est évalué"
+                else "la cible n'est pas dans le texte : tout le document est évalué"
             )
             doc = self.document(text, lang, note)
             return _shift(doc, title_end, len(text))
@@ -339,10 +339,10 @@ class TargetScorer:
                 continue
             compound, expl, scope_sentence, note = self._sentence(text, folded, segs, own)
             if scope_sentence or len(own) == len(segs):
-                spans.append((start, end))
+                spans.append(_trim(text, start, end))
             else:
                 whole_sentences = False
-                spans.extend(_merge([(s.start, s.end) for s in own]))
+                spans.extend(_trim(text, s.start, s.end) for s in own)
             if note:
                 notes.append(note)
             explanation.extend(expl)
@@ -357,7 +357,7 @@ class TargetScorer:
             compound = sum(c * w for c, w in parts) / sum(w for _, w in parts)
         compound = round(max(-1.0, min(1.0, compound)), 4)
         scope = "sentence" if whole_sentences else "clause"
-        spans = [(max(0, s - title_end), e - title_end) for s, e in _merge(spans)]
+        spans = [(max(0, s - title_end), e - title_end) for s, e in _merge(text, spans)]
         note = "; ".join(dict.fromkeys(notes))
         return TargetResult(compound, label_for(compound), scope, spans, explanation, note)
 
@@ -383,8 +383,8 @@ class TargetScorer:
         if "same" in roles and head and not c_own:
             c_head, e_head = self._part(text, head)
             return c_head, e_head, False, "comparaison : comme l'autre côté"
-        if "quit_to" in roles and c_own <= 0:
-            return c_own or LEAN, e_own, False, "changement de marque : la nouvelle"
+        if "quit_to" in roles and c_own >= 0:
+            return c_own + LEAN, e_own, False, "changement de marque : la nouvelle"
         if c_own >= 0 and any(_QUIT.search(s.folded) for s in own if s.role != "quit_to"):
             return c_own - LEAN, e_own, False, "changement de marque : l'ancienne"
         if c_own:
@@ -433,10 +433,23 @@ def _light(own: list[_Segment]) -> bool:
     return len([w for w in words if w not in _LIGHT]) <= 2
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the spaces and separators at its ends."""
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    return start, end
+
+
+_EDGE = frozenset(" \t\n,;:=-–—(")
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans, joined when only spaces and separators lie between them."""
     out: list[list[int]] = []
     for s, e in sorted(spans):
-        if out and s <= out[-1][1] + 1:
+        if out and (s <= out[-1][1] or set(text[out[-1][1] : s]) <= _EDGE):
             out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
@@ -479,3 +492,33 @@ def target_spans(text: str, target: str) -> list[tuple[int, int]]:
 
     query = target if '"' in target else '"' + target.replace('"', " ") + '"'
     return parse_query(query).match(text).spans
+
+
+def score_text(text: str, target: str | None = None) -> dict:
+    """One record of ``listening sentiment``: the text scored toward ``target``, or whole.
+
+    The same :meth:`TargetScorer.score` as ``analyze`` uses for each brand mention."""
+    from listening.lang import detect_language
+
+    lang = detect_language(text)
+    scorer = get_target_scorer()
+    if target:
+        r = scorer.score(text, target_spans(text, target), lang or "fr")
+        version_ = r.version
+    else:
+        r = scorer.document(text, lang or "fr", "")
+        version_ = sentiment.SENTIMENT_VERSION
+    record: dict = {"text": text}
+    if target:
+        record["target"] = target
+    record.update(
+        lang=lang,
+        compound=r.compound,
+        label=r.label or "non évalué",
+        scope=r.scope,
+        span=[list(s) for s in r.spans],
+        scope_note=r.note,
+        explanation=r.explanation,
+        version=version_,
+    )
+    return record
