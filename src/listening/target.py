@@ -204,9 +204,7 @@ def _segments(text: str, folded: str, start: int, end: int) -> list[_Segment]:
         if at > prev and folded[prev:at].strip(" ,;:()=-–—\n"):
             segs.append(_Segment(prev, at, opener))
             prev, opener = at, word
-        elif at > prev:
-            opener = word or opener
-        else:
+        else:  # nothing before this cut yet: a connector after a comma ("…, mais")
             opener = word or opener
     if folded[prev:end].strip():
         segs.append(_Segment(prev, end, opener))
