@@ -52,7 +52,7 @@ _PUNCT = re.compile(r",(?!\d)|[;:()=]|\s[-–—]\s")
 _CONNECTOR = re.compile(
     r"\b(?:mais|alors qu(?:e\b|')|tandis qu(?:e\b|')|pendant qu(?:e\b|')|quant aux?\b"
     r"|contrairement aux?\b|contrairement a\b|par rapport aux?\b|par rapport a\b"
-    r"|plutot qu(?:e\b|')|rien a voir avec\b|a la difference d(?:e\b|u\b|es\b|')"
+    r"|plutot qu(?:e\b|')|(?:n'(?:a|ont|avait|avaient) )?rien a voir avec\b|a la difference d(?:e\b|u\b|es\b|')"
     r"|au contraire d(?:e\b|u\b|es\b|')|pas comme\b|tout comme\b|comme\b|ainsi que\b"
     r"|de son cote\b|heureusement\b|par contre\b|en revanche\b|cependant\b|pourtant\b"
     r"|et\b|ni\b|qu(?:e\b|')|pour\b|a\b)"
@@ -182,6 +182,8 @@ def _segments(text: str, folded: str, start: int, end: int) -> list[_Segment]:
         cuts[m.end()] = ""
     for m in _CONNECTOR.finditer(folded, start, end):
         word = m.group().rstrip("'")
+        if word.startswith("n'"):  # "X n'a rien à voir avec Y": the "ne" goes with the idiom
+            word = word.split(" ", 1)[1]
         head = folded[start : m.start()]
         if word in ("que", "qu"):
             # only the "que" of a comparison, not a relative or a completive
