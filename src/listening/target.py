@@ -52,7 +52,8 @@ _PUNCT = re.compile(r",(?!\d)|[;:()=]|\s[-–—]\s")
 _CONNECTOR = re.compile(
     r"\b(?:mais|alors qu(?:e\b|')|tandis qu(?:e\b|')|pendant qu(?:e\b|')|quant aux?\b"
     r"|contrairement aux?\b|contrairement a\b|par rapport aux?\b|par rapport a\b"
-    r"|plutot qu(?:e\b|')|(?:n'(?:a|ont|avait|avaient) )?rien a voir avec\b|a la difference d(?:e\b|u\b|es\b|')"
+    r"|plutot qu(?:e\b|')|(?:n'(?:a|ont|avait|avaient) )?rien a voir avec\b"
+    r"|a la difference d(?:e\b|u\b|es\b|')"
     r"|au contraire d(?:e\b|u\b|es\b|')|pas comme\b|tout comme\b|comme\b|ainsi que\b"
     r"|de son cote\b|heureusement\b|par contre\b|en revanche\b|cependant\b|pourtant\b"
     r"|et\b|ni\b|qu(?:e\b|')|pour\b|a\b)"
