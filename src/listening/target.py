@@ -16,7 +16,8 @@ the target, found from the matcher's character spans:
    ``plutôt que X``, ``rien à voir avec X`` gets the opposite of what the sentence says about the
    other side; ``comme X`` gets the same. A target only listed with others (``X et Y …``, ``ni X
    ni Y``, ``X et Y … tous les deux``) shares the sentence's score. ``j'ai quitté X pour Y`` leans
-   negative for X and positive for Y when nothing else is said.
+   negative for X and positive for Y. Across a contrast (``mais``, ``alors que``, ``tandis que``,
+   ``chez X … ; chez Y …``), a side with no opinion word gets the opposite of the other side.
 4. When the target is only in the title, or the text has no clause naming it, the whole document
    is scored (scope ``document``), and the note says why.
 
