@@ -224,6 +224,7 @@ def test_sentiment_command_reads_json_lines_and_names_bad_ones():
 # --- through the pipeline ------------------------------------------------------------------------
 
 TWO_BRANDS = "J'ai quitté Telzio après trois pannes, chez Orbis tout marche parfaitement."
+ASPECTS = "Chez Telzio, la livraison a traîné ; chez Orbis, des prix imbattables."
 
 
 def _feed(base: str) -> bytes:
@@ -233,6 +234,10 @@ def _feed(base: str) -> bytes:
   <guid isPermaLink="false">{base}/forum/?p=1</guid>
   <pubDate>Mon, 23 Nov 2026 09:00:00 +0000</pubDate>
   <description>{TWO_BRANDS}</description></item>
+<item><title>Comparatif</title><link>{base}/forum/3</link>
+  <guid isPermaLink="false">{base}/forum/?p=3</guid>
+  <pubDate>Mon, 23 Nov 2026 11:00:00 +0000</pubDate>
+  <description>{ASPECTS}</description></item>
 <item><title>Telzio en panne</title><link>{base}/forum/2</link>
   <guid isPermaLink="false">{base}/forum/?p=2</guid>
   <pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate>
@@ -282,6 +287,11 @@ def test_listening_run_gives_each_brand_of_a_document_its_own_label(tmp_path, fe
         "Orbis": ("positive", "clause", ["chez Orbis tout marche parfaitement."]),
         "Telzio": ("negative", "clause", ["J'ai quitté Telzio après trois pannes"]),
     }
+    # aspects are tagged on each brand's own clauses
+    aspects = dict(
+        con.execute("select brand, aspects from mentions where text = ?", [ASPECTS]).fetchall()
+    )
+    assert aspects == {"Telzio": ["livraison"], "Orbis": ["prix"]}
     # the brand only in the title: the whole document, and the note says so
     title_only = con.execute(
         "select sentiment_scope, sentiment_scope_note, sentiment_label from mentions "
@@ -295,10 +305,10 @@ def test_listening_run_gives_each_brand_of_a_document_its_own_label(tmp_path, fe
             "select competitor, net_sentiment from share_of_voice where brand = 'Telzio'"
         ).fetchall()
     )
-    assert sov == {"Telzio": -1.0, "Orbis": 1.0}
+    assert sov == {"Telzio": -1.0, "Orbis": 1.0}  # 2 negative / 2 positive mentions each
     rep = dict(
         con.execute(
             "select brand, sum(n_positive) - sum(n_negative) from reputation_daily group by brand"
         ).fetchall()
     )
-    assert rep == {"Telzio": -2, "Orbis": 1}
+    assert rep == {"Telzio": -3, "Orbis": 2}
