@@ -28,6 +28,7 @@ Offsets are character offsets into the ``text`` given; with ``title_end`` set, t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from listening import sentiment
@@ -46,6 +47,7 @@ def version() -> str:
 # Free plutôt que SFR", "J'ai quitté Orange pour Free". Half of a plain positive word ("bien").
 LEAN = 0.25
 
+_NON_SPACE = re.compile(r"\S")
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
 # Punctuation that ends a segment; "0,4" is a number, not two segments.
 _PUNCT = re.compile(r",(?!\d)|[;:()=]|\s[-–—]\s")
@@ -138,7 +140,7 @@ class _Segment:
 
 
 def _guessed_entities(
-    text: str, start: int, end: int, target: list[tuple[int, int]], known
+    text: str, start: int, end: int, target: _Spans, known: _Spans
 ) -> list[tuple[int, int]]:
     """Capitalised words inside a sentence (not its first word): probably other names.
 
@@ -155,14 +157,33 @@ def _guessed_entities(
         if first and (key[: key.find("'") + 1 or None] in _FUNCTION_WORDS or len(key) < 2):
             continue  # a sentence's first word is capitalised anyway
         word = m.group().rstrip("'’").lower()
-        if word in _NOT_ENTITIES or _overlaps((s, e), target) or _overlaps((s, e), known):
+        if word in _NOT_ENTITIES or target.hit(s, e) or known.hit(s, e):
             continue
         found.append((s, e))
     return found
 
 
-def _overlaps(span: tuple[int, int], spans) -> bool:
-    return any(span[0] < e and s < span[1] for s, e in spans)
+class _Spans:
+    """Character spans, sorted once, to ask which one overlaps a range in log time."""
+
+    def __init__(self, spans) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+        self.max_end: list[int] = []
+        for _, e in self.spans:
+            self.max_end.append(max(e, self.max_end[-1]) if self.max_end else e)
+
+    def hit(self, start: int, end: int) -> tuple[int, int] | None:
+        """A span overlapping [start, end), or None."""
+        i = bisect_left(self.starts, end) - 1  # the spans from 0 to i start before `end`
+        while i >= 0 and self.max_end[i] > start:
+            if self.spans[i][1] > start:
+                return self.spans[i]
+            i -= 1
+        return None
+
+    def __add__(self, other: _Spans) -> _Spans:
+        return _Spans(self.spans + other.spans)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -182,25 +203,32 @@ def _segments(text: str, folded: str, start: int, end: int) -> list[_Segment]:
     first_opener = ""
     for m in _PUNCT.finditer(text, start, end):
         cuts[m.end()] = ""
+    punct = sorted(cuts)
+    last_connector = start
+    lead = _NON_SPACE.search(folded, start, end)
+    first_char = lead.start() if lead else end
+
+    def last_cut(at: int) -> int:
+        i = bisect_right(punct, at) - 1
+        return max(punct[i] if i >= 0 else start, last_connector)
+
     for m in _CONNECTOR.finditer(folded, start, end):
         word = m.group().rstrip("'")
         if word.startswith("n'"):  # "X n'a rien à voir avec Y": the "ne" goes with the idiom
             word = word.split(" ", 1)[1]
-        head = folded[start : m.start()]
         if word in ("que", "qu"):
             # only the "que" of a comparison, not a relative or a completive
-            last_cut = max([c for c in cuts if c <= m.start()], default=start)
-            if not _COMPARATIVE.search(folded, last_cut, m.start()):
+            if not _COMPARATIVE.search(folded, last_cut(m.start()), m.start()):
                 continue
         elif word in ("pour", "a"):
-            last_cut = max([c for c in cuts if c <= m.start()], default=start)
-            if not _QUIT.search(folded, last_cut, m.start()):
+            if not _QUIT.search(folded, last_cut(m.start()), m.start()):
                 continue
             word = "pour"
-        if not head.strip():
+        if m.start() <= first_char:
             first_opener = first_opener or word  # "Contrairement à SFR, …"
             continue
         cuts[m.start()] = word
+        last_connector = m.start()
     points = sorted(cuts.items())
     segs: list[_Segment] = []
     prev, opener = start, first_opener
@@ -215,13 +243,13 @@ def _segments(text: str, folded: str, start: int, end: int) -> list[_Segment]:
     return segs
 
 
-def _assign(segs: list[_Segment], target, others, carry: str | None) -> str | None:
+def _assign(segs: list[_Segment], target: _Spans, others: _Spans, carry: str | None) -> str | None:
     """Give each segment an owner and a role; return the owner carried to the next sentence."""
     for s in segs:
-        if _overlaps((s.start, s.end), target):
+        if target.hit(s.start, s.end):
             s.owner = "target"
         else:
-            hit = next((o for o in others if s.start < o[1] and o[0] < s.end), None)
+            hit = others.hit(s.start, s.end)
             s.owner = f"other:{hit[0]}" if hit else None
         if s.opener.startswith(_OPPOSITE) or s.opener in ("que", "qu"):
             s.role = "opposite"
@@ -319,7 +347,8 @@ class TargetScorer:
         if lang is None and self.scorer.score(text, None).compound is None:
             return TargetResult(None, None, "document", [], [], "texte non français")
         folded = _fold(text)
-        known = [s for s in others if not _overlaps(s, target)]
+        targets = _Spans(target)
+        known = _Spans(s for s in others if not targets.hit(*s))
         parts: list[tuple[float, float]] = []  # (compound, weight) per sentence with an opinion
         explanation: list[dict] = []
         spans: list[tuple[int, int]] = []
@@ -333,9 +362,9 @@ class TargetScorer:
             for s in segs:
                 s.folded = folded[s.start : s.end]
             entities = known
-            if _overlaps((start, end), target):
-                entities = known + _guessed_entities(text, start, end, target, known)
-            carry = _assign(segs, target, entities, carry)
+            if targets.hit(start, end):
+                entities = known + _Spans(_guessed_entities(text, start, end, targets, known))
+            carry = _assign(segs, targets, entities, carry)
             own = [s for s in segs if s.owner == "target"]
             if not own:
                 continue
