@@ -296,6 +296,12 @@ def fill_store(con: duckdb.DuckDBPyConnection, seed: int = 7) -> dict:
             for mid, did, brand, mood, score, expl, aspects, at in mentions
         ],
     )
+    # The part of the text scored for the brand (listening.target), highlighted on the page.
+    con.execute(
+        "update raw.mentions set sentiment_scope = 'clause', sentiment_spans = [[?, ?]], "
+        "sentiment_scope_note = 'contraste' where mention_id = 'm-doc-xss-Acme'",
+        [XSS.index("<script>"), XSS.index("</script>") + len("</script>")],
+    )
     con.execute(
         "insert into raw.campaigns values ('c1', 'Printemps en lin', 'Acme', 'tv', ?, ?, ?)",
         [campaign[0], campaign[1], NOW],
@@ -547,6 +553,10 @@ def test_mentions_filter_open_correct_export(world, page, tmp_path):
     assert page.get_by_text("<script>alert('xss')</script>", exact=False).count() >= 1
     assert page.locator("img[src='x'], img[src='y']").count() == 0
     assert page.locator("script", has_text="xss").count() == 0
+    # The span scored for the brand is highlighted (still as text), and its scope is shown.
+    mark = page.locator(".stMarkdownColoredBackground", has_text="<script>alert('xss')</script>")
+    assert mark.count() == 1
+    assert page.get_by_text("Portée : proposition · contraste").is_visible()
     assert page.get_by_text("Fil de discussion").is_visible()
     assert page.get_by_text("Que pensez-vous d'Acme ?").is_visible()
     assert page.get_by_role("link", name="Ouvrir l'original ↗").get_attribute("href") == (

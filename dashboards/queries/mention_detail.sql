@@ -1,4 +1,4 @@
--- One mention, whole, with its sentiment explanation.
+-- One mention, whole, with its sentiment explanation and the scored span.
 select
     mention_id,
     brand,
@@ -22,6 +22,9 @@ select
     sentiment_version,
     aspects,
     aspect_sentiment::varchar as aspect_sentiment,
+    sentiment_scope,
+    sentiment_spans,
+    sentiment_scope_note,
     is_duplicate,
 from mentions
 where mention_id = $mention_id

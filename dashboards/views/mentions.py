@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -24,6 +25,36 @@ def label_fr(label: str | None, pending: str | None) -> str:
     if pending:
         return f"{ui.LABELS_FR[pending]} (en attente)"
     return ui.LABELS_FR.get(label or "unscored", "non évalué")
+
+
+SCOPES_FR = {"clause": "proposition", "sentence": "phrase", "document": "document entier"}
+
+
+def _piece(s: str) -> str:
+    """Escaped text keeping the spaces at its ends (md() trims them)."""
+    return (" " if s[:1].isspace() else "") + ui.md(s) + (" " if s[-1:].isspace() else "")
+
+
+def show_scored_text(text: str | None, spans) -> None:
+    """The whole text, paragraphs kept, the parts scored for the brand highlighted."""
+    text = text or ""
+    try:
+        marks = sorted((int(p[0]), int(p[1])) for p in spans)
+    except TypeError:  # no spans (NULL)
+        marks = []
+    paragraphs = []
+    for par in re.finditer(r"[^\n]+", text):
+        start, end = par.span()
+        out, last = [], start
+        for a, b in marks:
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                out += [_piece(text[last:a]), f":orange-background[{ui.md(text[a:b])}]"]
+                last = b
+        out.append(_piece(text[last:end]))
+        if "".join(out).strip():
+            paragraphs.append("".join(out).strip())
+    st.markdown("\n\n".join(paragraphs) or "*(texte vide)*")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -52,8 +83,12 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown("##### Texte intégral")
+        scope = m["sentiment_scope"] if pd.notna(m["sentiment_scope"]) else None
         with st.container(border=True):
-            ui.show_text(m["text"])
+            if scope in ("clause", "sentence"):
+                show_scored_text(m["text"], m["sentiment_spans"])
+            else:
+                ui.show_text(m["text"])
     with right:
         st.markdown("##### Sentiment")
         current = pending.get(mention_id)
@@ -62,13 +97,30 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
             + (" (corrigée par un analyste)" if m["is_overridden"] and not current else "")
             + (f" · score {m['sentiment']:+.2f}" if pd.notna(m["sentiment"]) else "")
         )
+        if scope:
+            note = m["sentiment_scope_note"] if pd.notna(m["sentiment_scope_note"]) else ""
+            st.markdown(
+                f"Portée : **{SCOPES_FR.get(scope, ui.md(scope))}**"
+                + (f" · {ui.md(note)}" if note else "")
+            )
+            if scope != "document":
+                st.caption(
+                    f"Surligné dans le texte : ce qui a été évalué pour {ui.md(m['brand'])}."
+                )
         try:
             terms = json.loads(m["sentiment_explanation"] or "[]")
         except ValueError:
             terms = []
         if terms:
             expl = pd.DataFrame(terms)
-            expl = expl.rename(columns={"term": "terme", "weight": "poids", "negated": "nié"})
+            expl = expl.rename(
+                columns={
+                    "term": "terme",
+                    "weight": "poids",
+                    "negated": "nié",
+                    "contrast": "dit de l'autre marque",
+                }
+            )
             st.dataframe(expl, hide_index=True, width="stretch")
         else:
             st.caption("Aucun terme n'a pesé sur le score.")

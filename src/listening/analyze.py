@@ -44,11 +44,14 @@ def analyze(
 ) -> AnalyzeStats:
     from listening.aspects import tag_aspects
     from listening.matching import TextIndex, parse_query
-    from listening.sentiment import SENTIMENT_VERSION, get_scorer
+    from listening.sentiment import get_scorer
+    from listening.target import get_target_scorer, version
 
     fingerprint = queries_fingerprint(config)
+    sentiment_version = version()
     queries = [(b, parse_query(b.query)) for b in config.brands]
     scorer = get_scorer()
+    targets = get_target_scorer()
     where = "a.document_id is null or a.queries_fingerprint <> $fp"
     if rescore:
         where += " or a.sentiment_version is distinct from $version"
@@ -56,7 +59,7 @@ def analyze(
         f"select d.document_id, d.kind, d.title, d.text, d.lang from raw.documents d "
         f"left join raw.document_analysis a using (document_id) where {where} "
         f"order by d.document_id",
-        {"fp": fingerprint, "version": SENTIMENT_VERSION} if rescore else {"fp": fingerprint},
+        {"fp": fingerprint, "version": sentiment_version} if rescore else {"fp": fingerprint},
     ).fetchall()
     stats = AnalyzeStats(n_documents=len(todo))
     con.execute("begin transaction")
@@ -67,16 +70,20 @@ def analyze(
             for document_id, kind, title, text, lang in batch:
                 # A comment's title repeats its post's ("Re: …", "Par : …"): match its text.
                 haystack = text if kind == "comment" or not title else f"{title}\n{text}"
+                title_end = len(haystack) - len(text or "")
                 index = TextIndex(haystack)
-                result = None
-                for brand, query in queries:
-                    match = query.match(index)
-                    if not match.matched:
-                        continue
-                    if result is None:
-                        result = scorer.score(haystack, lang)
+                matches = [(b, m) for b, q in queries if (m := q.match(index)).matched]
+                for brand, match in matches:
+                    # Each brand is scored on the clauses about it (listening.target).
+                    others = [sp for b, m in matches if b is not brand for sp in m.spans]
+                    result = targets.score(
+                        haystack, match.spans, lang, others=others, title_end=title_end
+                    )
                     extra = {k: list(v) for k, v in brand.aspects.items()} or None
-                    aspects = tag_aspects(haystack, extra, scorer) if result.label else {}
+                    aspects = {}
+                    if result.label:  # aspects of the same clauses
+                        scored = "\n".join(text[a:b] for a, b in result.spans)
+                        aspects = tag_aspects(scored, extra, scorer, french=True)
                     if result.label is None:
                         stats.n_unscored += 1
                     rows.append(
@@ -92,10 +99,13 @@ def analyze(
                             sorted(aspects),
                             json.dumps(aspects, ensure_ascii=False),
                             now,
+                            result.scope,
+                            [list(span) for span in result.spans],
+                            result.note or None,
                         )
                     )
             ids = [r[0] for r in batch]
-            _write_batch(con, ids, rows, fingerprint, SENTIMENT_VERSION, now)
+            _write_batch(con, ids, rows, fingerprint, sentiment_version, now)
             stats.n_mentions += len(rows)
             if on_progress:
                 on_progress(min(start + BATCH, len(todo)), len(todo))
@@ -118,6 +128,9 @@ _MENTION_COLUMNS = (
     "aspects",
     "aspect_sentiment",
     "analyzed_at",
+    "sentiment_scope",
+    "sentiment_spans",
+    "sentiment_scope_note",
 )
 
 

@@ -82,8 +82,12 @@ def tag_aspects(
     text: str,
     extra_terms: dict[str, list[str]] | None = None,
     scorer: Scorer | None = None,
+    french: bool | None = None,
 ) -> dict[str, float | None]:
-    """Aspect → mean sentiment compound of the sentences naming it (None when not scored)."""
+    """Aspect → mean sentiment compound of the sentences naming it (None when not scored).
+
+    ``french``: whether the text is French, when the caller knows (a clause cut out of a
+    document is too short to guess its language)."""
     if extra_terms:
         terms = {a: list(ws) for a, ws in default_terms().items()}
         for aspect, words in extra_terms.items():
@@ -93,7 +97,8 @@ def tag_aspects(
         matcher = _default_matcher()
     scorer = scorer or get_scorer()
     # Language is judged on the whole text: single sentences are too short to guess reliably.
-    french = scorer.score(text, lang=None).compound is not None
+    if french is None:
+        french = scorer.score(text, lang=None).compound is not None
     found: dict[str, list[float]] = {}
     seen: set[str] = set()
     for sentence in _CLAUSE_END.split(text):

@@ -22,7 +22,7 @@ EXAMPLES = {
     "analyze": "listening analyze --rescore          # re-score what an older scorer scored",
     "build": "listening build                      # rebuild the marts and publish the snapshot",
     "run": "listening run                        # collect, then analyze, then build",
-    "sentiment": 'echo "Je ne le recommande pas du tout" | listening sentiment',
+    "sentiment": 'echo "J\'ai quitté SFR pour Free" | listening sentiment --target Free',
     "sql": 'listening sql "select brand, count(*) from mentions group by 1" --csv',
     "sources": "listening sources --enable 'Blog de Greg'   # re-enable a disabled source",
     "match": 'listening match \'"Acme" NOT "Acme Anvil"\' "J\'adore Acme"',
@@ -108,7 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
     p = add("run", "Collect, then analyze, then build.")
     p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")
-    add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
+    p = add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
+    p.add_argument(
+        "--target",
+        metavar="TEXT",
+        help="score the clauses about this name (a brand) rather than the whole text",
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read JSON lines {"text": ..., "target": ...} (target optional) instead of text',
+    )
     p = add("sql", "Run a read-only SQL query on the published snapshot and print the result.")
     p.add_argument("query", help='SQL text, e.g. "select * from mentions limit 5"')
     fmt = p.add_mutually_exclusive_group()
@@ -288,30 +298,29 @@ def cmd_run(args, out: Output) -> int:
 
 
 def cmd_sentiment(args, out: Output) -> int:
-    from listening.lang import detect_language
-    from listening.sentiment import get_scorer
+    from listening.target import score_text
 
-    scorer = get_scorer()
-    for line in sys.stdin:
-        text = line.rstrip("\n")
+    bad = 0
+    for n, line in enumerate(sys.stdin, 1):
+        text, target = line.rstrip("\n"), args.target
         if not text.strip():
             continue
-        lang = detect_language(text)
-        r = scorer.score(text, lang or "fr")
-        print(
-            json.dumps(
-                {
-                    "text": text,
-                    "lang": lang,
-                    "compound": r.compound,
-                    "label": r.label or "non évalué",
-                    "explanation": r.explanation,
-                    "version": r.version,
-                },
-                ensure_ascii=False,
-            ),
-            flush=True,
-        )
+        if args.jsonl:
+            try:
+                item = json.loads(text)
+                text, target = item["text"], item.get("target", target)
+                if not isinstance(text, str) or not isinstance(target, str | None):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError, AttributeError):
+                bad += 1
+                out.say(
+                    f'stdin line {n}: skipped, not a JSON object with a string "text" '
+                    '(expected {"text": "...", "target": "..."}, target optional)'
+                )
+                continue
+        print(json.dumps(score_text(text, target), ensure_ascii=False), flush=True)
+    if bad:
+        raise ListeningError(f"{bad} input line(s) skipped; fix them and run again")
     return 0
 
 

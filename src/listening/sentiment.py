@@ -376,7 +376,12 @@ class Scorer:
                 pending_ne = None
                 continue
             if k == "jamais":
-                if i > 0 and keys[i - 1] in _NOT_NEGATING_BEFORE_JAMAIS:
+                # "à jamais", not "il n'a jamais": after "ne", "a" is the verb
+                if (
+                    i > 0
+                    and keys[i - 1] in _NOT_NEGATING_BEFORE_JAMAIS
+                    and not (keys[i - 1] == "a" and pending_ne is not None)
+                ):
                     continue
                 if any(x in _SUPERLATIVE_AFTER_JAMAIS for x in keys[i + 1 : i + 6]):
                     pending_ne = None
