@@ -33,6 +33,7 @@ class BuildStats:
     n_new_alerts: int = 0
     n_sent: int = 0
     n_failed: int = 0
+    n_expired: int = 0  # documents deleted by settings.retention_days
 
 
 def sql_files() -> list[Path]:
@@ -158,10 +159,11 @@ def build(
     a build. Then deliver new (and previously failed) alerts to the webhook, if one is set
     (``webhook_url`` or the ``LISTENING_WEBHOOK_URL`` environment variable);
     ``delivery_options`` go to ``listening.notify.post_json`` (tries, backoff, timeout)."""
-    from listening import alerts
+    from listening import alerts, privacy
 
     as_of = now.date() if isinstance(now, datetime) else now
     stats = BuildStats()
+    stats.n_expired = privacy.before_build(con, config, now).n_documents
     check_range(con, config, as_of)
     con.execute("begin transaction")
     try:

@@ -19,7 +19,7 @@ KINDS = ("feed", "comments", "page", "site")
 CHANNELS = ("blog", "news", "forum", "review", "other")
 ASPECTS = ("produit", "service", "prix", "service client", "livraison", "communication")
 DEFAULT_CONFIG = "listening.toml"
-_ZERO_OK = {"fetch_processes"}  # 0 means "one per CPU core"
+_ZERO_OK = {"fetch_processes", "retention_days"}  # 0: one per CPU core; keep forever
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ class Settings:
     alert_cooldown_days: int = 14  # an episode within this many days of the last one extends it
     alert_lookback_days: int = 30  # older episodes are stored, not sent to the webhook
     unanswered_hours: int = 48  # a negative thread with no brand answer for this long alerts
+    # Personal data (listening.privacy).
+    retention_days: int = 0  # documents older than this are deleted at each build; 0: kept
+    pseudonymize_authors: bool = False  # names replaced by keyed hashes (LISTENING_PSEUDONYM_KEY)
 
 
 @dataclass(frozen=True)
