@@ -154,6 +154,14 @@ def apply_at_load(con: duckdb.DuckDBPyConnection, config, now: datetime) -> int:
     if not _has_privacy_tables(con):
         return 0
     dropped = _drop_suppressed(con, config)
+    # A text where an erasure redacted a name keeps its redacted version when the feed
+    # serves it again (the feed still has the name).
+    con.execute(
+        "update incoming as i set title = d.title, text = d.text from raw.documents as d "
+        "where d.document_id = i.document_id "
+        "and (contains(d.text, ?) or contains(coalesce(d.title, ''), ?))",
+        [REDACTED, REDACTED],
+    )
     days = config.settings.retention_days if config is not None else 0
     if days:
         dropped += con.execute(
@@ -205,31 +213,35 @@ def _official_keys(con: duckdb.DuckDBPyConnection, config) -> set[str]:
 
 
 def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key: bytes) -> int:
-    """Replace each name of ``table`` (``incoming`` or ``raw.documents``) by its pseudonym, in
-    the author column and where the author writes it in their own title or text (WordPress
-    comment titles read « Par : <name> »). Returns the rows changed."""
+    """Replace each name of ``table`` (``incoming`` or ``raw.documents``) by its pseudonym: in
+    the author column, in the author's own title and text (WordPress comment titles read
+    « Par : <name> »), and, for names of two words or more, in every text of the table (« je
+    suis d'accord avec Marie Dupont »). A one-word name (« Thomas ») is too common a word to
+    replace in other people's texts. Returns the rows changed."""
     official = _official_keys(con, config)
     rows = con.execute(
         f"select distinct author, author_key(author) from {table} "
         f"where author_key(author) is not null and author not like '{PSEUDONYM_PREFIX}%'"
     ).fetchall()
-    mapping = [(a, pseudonym(k, key)) for a, k in rows if k not in official]
-    if not mapping:
+    by_name = {a: pseudonym(k, key) for a, k in rows if k not in official}
+    if not by_name:
         return 0
-    con.execute(
-        "create or replace temp table pseudonyms as select unnest(?::varchar[]) as author, "
-        "unnest(?::varchar[]) as pseudonym",
-        [[m[0] for m in mapping], [m[1] for m in mapping]],
-    )
-    docs = con.execute(
-        f"select t.rowid, t.author, t.title, t.text from {table} as t "
-        "join pseudonyms as p using (author)"
-    ).fetchall()
-    by_name = dict(mapping)
-    fixed = [
-        (rowid, by_name[a], _replace(title, [a], by_name[a]), _replace(text, [a], by_name[a]))
-        for rowid, a, title, text in docs
-    ]
+    quoted = [(a, p) for a, p in by_name.items() if len(a.split()) >= 2]
+    fixed = []
+    for rowid, author, title, text in con.execute(
+        f"select rowid, author, title, text from {table}"
+    ).fetchall():
+        new = [by_name.get(author, author), title, text]
+        if author in by_name:
+            new[1:] = [_replace(v, [author], by_name[author]) for v in new[1:]]
+        low = f"{title or ''}\n{text or ''}".lower()
+        for name, p in quoted:
+            if name.lower() in low:
+                new[1:] = [_replace(v, [name], p) for v in new[1:]]
+        if new != [author, title, text]:
+            fixed.append((rowid, *new))
+    if not fixed:
+        return 0
     con.execute(
         "create or replace temp table pseudonymized as select unnest(?::bigint[]) as rid, "
         "unnest(?::varchar[]) as author, unnest(?::varchar[]) as title, "
@@ -239,6 +251,11 @@ def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key:
     con.execute(
         f"update {table} as t set author = f.author, title = f.title, text = f.text "
         "from pseudonymized as f where t.rowid = f.rid"
+    )
+    con.execute(
+        "create or replace temp table pseudonyms as select unnest(?::varchar[]) as author, "
+        "unnest(?::varchar[]) as pseudonym",
+        [list(by_name), list(by_name.values())],
     )
     return len(fixed)
 
