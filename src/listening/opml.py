@@ -146,12 +146,19 @@ class ImportPlan:
             + (f", kind {f.kind})" if f.kind != "feed" else ")")
             for name, f in zip(self.names, self.added, strict=True)
         ]
-        lines += [f"skip   {f.title or '(untitled)'!r} {f.url}: {why}" for f, why in self.skipped]
+        lines += [
+            f"skip   {f.title or '(untitled)'!r} {_masked(f.url)}: {why}" for f, why in self.skipped
+        ]
         lines.append(
             f"{len(self.added)} to add, {len(self.skipped)} skipped "
             f"({sum('already' in w for _, w in self.skipped)} duplicates)"
         )
         return lines
+
+
+def _masked(url: str) -> str:
+    """The URL without a password it may carry (never echoed to a terminal or a log)."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1***@", url, flags=re.IGNORECASE)
 
 
 def _same_feed(url: str) -> str:
@@ -185,13 +192,12 @@ def plan_import(config_path: Path, data: bytes, source_name: str = "OPML file") 
         plan.names.append(name)
     if not plan.added:
         return plan
-    doc = tomlkit.parse(original)
-    sources = doc.get("sources")
-    if sources is None:
-        sources = tomlkit.aot()
-        doc.append("sources", sources)
-    elif not isinstance(sources, tomlkit.items.AoT):
-        raise OpmlError(f"{config_path}: `sources` is not a list of [[sources]] tables")
+    # Appended after the file as it is, byte for byte: comments, order and spacing stay
+    # the user's. A [[sources]] table may follow any other table (TOML 1.0, "Array of
+    # Tables"); tomlkit writes the new tables with TOML's escaping.
+    added = tomlkit.document()
+    added.add(tomlkit.comment(f"Imported from {Path(source_name).name} ({len(plan.added)} feeds)"))
+    tables = tomlkit.aot()
     for name, feed in zip(plan.names, plan.added, strict=True):
         table = tomlkit.table()
         table.add("name", name)
@@ -199,8 +205,10 @@ def plan_import(config_path: Path, data: bytes, source_name: str = "OPML file") 
         if feed.kind != "feed":
             table.add("kind", feed.kind)
         table.add("channel", feed.channel)
-        sources.append(table)
-    plan.new_text = tomlkit.dumps(doc)
+        tables.append(table)
+    added.append("sources", tables)
+    head = original if original.endswith("\n") or not original else original + "\n"
+    plan.new_text = f"{head}\n{tomlkit.dumps(added).rstrip()}\n"
     parse_config(plan.new_text, config_path)  # the whole file must still be valid
     return plan
 
