@@ -216,8 +216,7 @@ def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key:
     """Replace each name of ``table`` (``incoming`` or ``raw.documents``) by its pseudonym: in
     the author column, in the author's own title and text (WordPress comment titles read
     « Par : <name> »), and, for names of two words or more, in every text of the table (« je
-    suis d'accord avec Marie Dupont »). A one-word name (« Thomas ») is too common a word to
-    replace in other people's texts. Returns the rows changed."""
+    suis d'accord avec Marie Dupont »). Returns the rows changed."""
     official = _official_keys(con, config)
     rows = con.execute(
         f"select distinct author, author_key(author) from {table} "
@@ -226,7 +225,7 @@ def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key:
     by_name = {a: pseudonym(k, key) for a, k in rows if k not in official}
     if not by_name:
         return 0
-    quoted = [(a, p) for a, p in by_name.items() if len(a.split()) >= 2]
+    quoted = [(a, p) for a, p in by_name.items() if is_distinctive(a)]
     fixed = []
     for rowid, author, title, text in con.execute(
         f"select rowid, author, title, text from {table}"
@@ -258,6 +257,13 @@ def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key:
         [list(by_name), list(by_name.values())],
     )
     return len(fixed)
+
+
+def is_distinctive(name: str) -> bool:
+    """A name worth replacing in other people's texts: two words or more (« Marie Dupont »), or
+    a handle with a digit, an underscore, a dot or an @ (« thomas33 »). A bare first name
+    (« Thomas ») is too common a word: replacing it everywhere would hit other Thomases."""
+    return len(name.split()) >= 2 or bool(re.search(r"[\d_@.]", name))
 
 
 def _replace(value: str | None, names: Iterable[str], by: str) -> str | None:
@@ -462,6 +468,10 @@ def person(con: duckdb.DuckDBPyConnection, config, name: str, site: str | None) 
     return Person(name, keys, host, sorted(set(spellings), key=len, reverse=True))
 
 
+def _quotable(who: Person) -> list[str]:
+    return [s for s in who.spellings if is_distinctive(s)]
+
+
 def forget(
     con: duckdb.DuckDBPyConnection,
     db: Path,
@@ -490,14 +500,14 @@ def forget(
             for alert_id, subject, summary in con.execute(
                 "select alert_id, subject, summary from raw.alerts"
             ).fetchall()
-            if subject in author_ids or _replace(summary, who.spellings, REDACTED) != summary
+            if subject in author_ids or _replace(summary, _quotable(who), REDACTED) != summary
         ]
         if about:
             con.execute(
                 "delete from raw.alerts where alert_id in (select unnest(?::varchar[]))", [about]
             )
             stats.n_alerts += len(about)
-        stats.n_texts_redacted = _redact_documents(con, who.spellings)
+        stats.n_texts_redacted = _redact_documents(con, _quotable(who))
         if not dry_run:
             key = _suppression_key(db, create=True)
             sites = [who.site] if who.site else [ANY_SITE]
@@ -558,7 +568,7 @@ def _clean_files(con: duckdb.DuckDBPyConnection, db: Path, staging: Path, who: P
             doc = json.loads(line) if line.strip() else None
             if doc is None or _is_person(con, who, doc.get("author"), doc.get("url")):
                 continue
-            kept.append(_replace(line, who.spellings, REDACTED))
+            kept.append(_replace(line, _quotable(who), REDACTED))
         if kept != lines:
             _write_aside(path, "".join(k + "\n" for k in kept))
             n += 1
@@ -573,7 +583,8 @@ def _clean_files(con: duckdb.DuckDBPyConnection, db: Path, staging: Path, who: P
             path.unlink()
             n += 1
             continue
-        new = _replace(text, [json.dumps(s)[1:-1] for s in who.spellings] + who.spellings, REDACTED)
+        quoted = _quotable(who)
+        new = _replace(text, [json.dumps(s)[1:-1] for s in quoted] + quoted, REDACTED)
         if new != text:
             _write_aside(path, new)
             n += 1
