@@ -352,3 +352,39 @@ def test_turning_pseudonymization_on_converts_the_names_already_stored(tmp_path,
     names = {r[0] for r in con.execute("select author from authors").fetchall()}
     assert names == {pseudonym(n.lower(), KEY.encode()) for n in (PERSON, OTHER, "Greg")}
     assert con.execute("select reason from erasures").fetchall() == [("pseudonymize",)]
+
+
+def test_compaction_keeps_the_whole_catalog_and_drops_freed_bytes(tmp_path):
+    """The rewrite (COPY FROM DATABASE into a fresh file) must keep what the migrations made:
+    views and their comments, macros, keys and checks; and leave no deleted bytes behind."""
+    from listening.privacy import request_compaction
+
+    db = tmp_path / "listening.duckdb"
+    row = "insert into raw.suppressions values (?, now())"
+    with store.open_writer(db) as con:
+        con.execute("create table raw.notes (id integer primary key, who varchar)")
+        con.execute(
+            "insert into raw.notes select i, case when i % 50 = 0 then ? else 'P' || i % 300 end "
+            "from range(20000) as t(i)",
+            [PERSON],
+        )
+    assert PERSON.encode() in db.read_bytes()
+    con = duckdb.connect(str(db))
+    con.execute("delete from raw.notes where who = ?", [PERSON])
+    con.execute("checkpoint")
+    con.close()
+    assert PERSON.encode() in db.read_bytes()  # DuckDB kept the freed blocks
+    with store.open_writer(db) as con:
+        request_compaction(con)
+    assert PERSON.encode() not in db.read_bytes()
+    assert PERSON.encode() not in store.snapshot_path(db).read_bytes()
+    con = duckdb.connect(str(db))
+    assert con.execute("select comment from duckdb_views() where view_name = 'erasures'").fetchone()
+    assert con.execute("select author_key('  Zoé  V ')").fetchone() == ("zoé v",)
+    assert store.applied_versions(con) == [m.version for m in store.migrations()]
+    assert con.execute("select count(*) from raw.notes").fetchone() == (19600,)
+    con.execute(row, ["x"])
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(row, ["x"])
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("insert into raw.erasures values (now(), 'nope', 0, 0, 0, 0, 0, 0, 0)")
