@@ -295,8 +295,8 @@ def test_retention_drops_old_documents_at_each_build(tmp_path, feed_server):
     assert files_naming(data, old_person) == []
 
 
-def test_pseudonymized_authors_never_reach_the_store(tmp_path, thread):
-    server, _ = thread
+def test_pseudonymized_authors_never_reach_the_store(tmp_path, thread, monkeypatch):
+    server, comments = thread
     config = write_config(tmp_path, server.url("/greg/feed/"), pseudonymize_authors=True)
     data = tmp_path / "data"
     db = data / "listening.duckdb"
@@ -327,7 +327,17 @@ def test_pseudonymized_authors_never_reach_the_store(tmp_path, thread):
     assert f"Par : {alias}" in titles
     con.close()
 
-    # Stable: a second run keeps the same pseudonyms; forget works with the real name.
+    # The thread served again without the person's comments: the text quoting them keeps its
+    # pseudonym though they are not among this load's authors.
+    from listening import pipeline
+    from listening.config import load_config
+
+    serve_blog(server, [c for c in comments if c[1] != PERSON], now() - timedelta(days=3))
+    monkeypatch.setenv(ENV_PSEUDONYM_KEY, KEY)
+    stats = pipeline.collect(load_config(config), db, now=now() + timedelta(days=1))
+    assert stats.n_fetches >= 2
+    assert not [h for h in files_naming(data, PERSON) if "staging" not in h]
+    # Stable: another run keeps the same pseudonyms; forget works with the real name.
     run_cli("run", "--config", str(config), env=env)
     out = run_cli("forget", "--config", str(config), "--author", PERSON, env=env)
     assert "removed: 2 documents" in out.stdout

@@ -154,20 +154,23 @@ def apply_at_load(con: duckdb.DuckDBPyConnection, config, now: datetime) -> int:
     if not _has_privacy_tables(con):
         return 0
     dropped = _drop_suppressed(con, config)
-    # A text where an erasure redacted a name keeps its redacted version when the feed
-    # serves it again (the feed still has the name).
+    # A text where an erasure redacted a name, or where a quoted name became a pseudonym,
+    # keeps that version when the feed serves it again (the feed still has the name, and the
+    # quoted person may not be among this load's authors).
+    pseudonymize = config is not None and config.settings.pseudonymize_authors
     con.execute(
         "update incoming as i set title = d.title, text = d.text from raw.documents as d "
-        "where d.document_id = i.document_id "
-        "and (contains(d.text, ?) or contains(coalesce(d.title, ''), ?))",
-        [REDACTED, REDACTED],
+        "where d.document_id = i.document_id and (contains(d.text, $r) "
+        "or contains(coalesce(d.title, ''), $r) or ($p and regexp_matches("
+        "coalesce(d.title, '') || ' ' || d.text, $pattern)))",
+        {"r": REDACTED, "p": pseudonymize, "pattern": PSEUDONYM_PREFIX + "[0-9a-f]{12}"},
     )
     days = config.settings.retention_days if config is not None else 0
     if days:
         dropped += con.execute(
             "delete from incoming where published_at < ?", [now - timedelta(days=days)]
         ).fetchone()[0]
-    if config is not None and config.settings.pseudonymize_authors:
+    if pseudonymize:
         _pseudonymize_table(con, "incoming", config, pseudonym_key())
     return dropped
 
