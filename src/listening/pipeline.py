@@ -190,7 +190,7 @@ def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -
 
 @dataclass
 class ForgetResult:
-    stats: object  # listening.privacy.ErasureStats
+    stats: object  # listening.erasure.ErasureStats
     size_before: int
     size_after: int
 
@@ -205,9 +205,9 @@ def forget(
     now: datetime | None = None,
     say: Say | None = None,
 ) -> ForgetResult:
-    """Erase a person (``listening.privacy.forget``), rebuild the marts without them, rewrite
+    """Erase a person (``listening.erasure.forget``), rebuild the marts without them, rewrite
     the store file and publish the snapshot, all under the writer lock."""
-    from listening import privacy
+    from listening import erasure
     from listening.errors import ListeningError
 
     if not db.exists():
@@ -216,8 +216,8 @@ def forget(
     before = db.stat().st_size
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now)
-        who = privacy.person(con, config, author, site)
-        stats = privacy.forget(con, db, who, now, staging=store.staging_dir(db), dry_run=dry_run)
+        who = erasure.person(con, config, author, site)
+        stats = erasure.forget(con, db, who, now, staging=store.staging_dir(db), dry_run=dry_run)
         if not dry_run:
             build(con, config, now)
     return ForgetResult(stats, before, db.stat().st_size)
