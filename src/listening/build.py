@@ -34,6 +34,7 @@ class BuildStats:
     n_new_alerts: int = 0
     n_sent: int = 0
     n_failed: int = 0
+    n_expired: int = 0  # documents deleted by settings.retention_days
 
 
 def sql_files() -> list[Path]:
@@ -161,10 +162,11 @@ def build(
     (``webhook_url`` or the ``LISTENING_WEBHOOK_URL`` environment variable);
     ``delivery_options`` go to ``listening.notify.post_json`` (tries, backoff, timeout).
     ``as_of`` is the last local day built, by default today in ``settings.timezone``."""
-    from listening import alerts
+    from listening import alerts, privacy
 
     as_of = as_of or local_date(now, config.settings.timezone)
     stats = BuildStats()
+    stats.n_expired = privacy.before_build(con, config, now).n_documents
     check_range(con, config, as_of)
     con.execute("begin transaction")
     try:

@@ -24,7 +24,8 @@ EXAMPLES = {
     "run": "listening run                        # collect, then analyze, then build",
     "sentiment": 'echo "J\'ai quitté SFR pour Free" | listening sentiment --target Free',
     "sql": 'listening sql "select brand, count(*) from mentions group by 1" --csv',
-    "sources": "listening sources --enable 'Blog de Greg'   # re-enable a disabled source",
+    "sources": "listening sources --import feeds.opml --dry-run   # preview an OPML import",
+    "forget": 'listening forget --author "Marie Dupont" --site blog.example.fr',
     "match": 'listening match \'"Acme" NOT "Acme Anvil"\' "J\'adore Acme"',
     "demo": "listening demo                       # the whole pipeline on a French demo world",
     "dashboard": "listening dashboard                  # open http://127.0.0.1:8501",
@@ -131,8 +132,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop a query running longer than this (default: 30)",
     )
-    p = add("sources", "List the sources with their health (state, last error, next fetch).")
-    p.add_argument("--enable", metavar="NAME", help="re-enable a disabled source")
+    p = add("sources", "List the sources with their health; import or export them as OPML.")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--enable", metavar="NAME", help="re-enable a disabled source")
+    what.add_argument(
+        "--import",
+        dest="import_opml",
+        metavar="FILE",
+        help="add the feeds of an OPML file (a feed reader's export) to the config",
+    )
+    what.add_argument(
+        "--export",
+        dest="export_opml",
+        metavar="FILE",
+        help="write the configured sources as OPML 2.0 (- for stdout)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="with --import: show, change nothing")
+    p = add(
+        "forget", "Erase a person (GDPR): documents, mentions, derived rows, files; never again."
+    )
+    p.add_argument("--author", required=True, help="the person's name as it appears")
+    p.add_argument("--site", metavar="HOST", help="only on this site (default: every site)")
+    p.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
     p = add("match", "Show whether and where a brand query matches a text.")
     p.add_argument("query", help='brand query, e.g. \'"Acme" OR "Acme Corp"\'')
     p.add_argument("text", help="text to test")
@@ -288,6 +309,9 @@ def cmd_build(args, out: Output) -> int:
         config, _db(args, config), say=out.say, on_progress=lambda n: out.progress(f"build {n}")
     )
     out.result(f"build: {len(stats.relations)} relations rebuilt; snapshot published")
+    if stats.n_expired:
+        days = config.settings.retention_days
+        out.result(f"retention: {stats.n_expired} documents older than {days} days deleted")
     return 0
 
 
@@ -374,6 +398,10 @@ def _seconds(value: str) -> float:
 
 
 def cmd_sources(args, out: Output) -> int:
+    if args.import_opml or args.export_opml:
+        return _sources_opml(args, out)
+    if args.dry_run:
+        raise ListeningError("--dry-run goes with --import FILE")
     if args.enable:
         from listening import pipeline
 
@@ -394,6 +422,69 @@ def cmd_sources(args, out: Output) -> int:
         out.result("no source yet: add [[sources]] to listening.toml, then `listening init`")
         return 0
     _print_table(out, [d[0] for d in cur.description], rows, max_width=70)
+    return 0
+
+
+def _sources_opml(args, out: Output) -> int:
+    from listening import opml
+    from listening.config import config_path
+
+    if args.export_opml:
+        data = opml.export_opml(_config(args))
+        if args.export_opml == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            opml.write_aside(Path(args.export_opml), data)
+            out.result(f"wrote {args.export_opml}: OPML 2.0, {data.count(b'xmlUrl=')} feeds")
+        return 0
+    path = Path(args.import_opml)
+    try:
+        data = sys.stdin.buffer.read() if args.import_opml == "-" else path.read_bytes()
+    except OSError as exc:
+        raise ListeningError(f"cannot read {path}: {exc.strerror}") from None
+    plan = opml.plan_import(config_path(args.config), data, source_name=str(path))
+    for line in plan.report():
+        out.result(line)
+    if args.dry_run or not plan.added:
+        out.result("dry run: listening.toml unchanged" if args.dry_run else "nothing to add")
+        return 0
+    opml.apply_import(plan)
+    out.result(
+        f"{plan.config_path}: {len(plan.added)} sources added; "
+        "they are fetched at the next `listening collect`"
+    )
+    return 0
+
+
+def cmd_forget(args, out: Output) -> int:
+    from listening import pipeline
+
+    config = _config(args)
+    r = pipeline.forget(
+        config, _db(args, config), args.author, args.site, dry_run=args.dry_run, say=out.say
+    )
+    s = r.stats
+    out.result(
+        f"{'would remove' if args.dry_run else 'removed'}: {s.n_documents} documents, "
+        f"{s.n_mentions} mentions, {s.n_overrides} label corrections, {s.n_alerts} alerts; "
+        f"{s.n_replies_reattached} replies by others re-attached to the thread; name redacted "
+        f"in {s.n_texts_redacted} other texts"
+    )
+    if args.dry_run:
+        out.result("dry run: nothing changed")
+        return 0
+    out.result(
+        f"files beside the store cleaned: {s.n_files}; marts rebuilt; store rewritten without "
+        f"the erased bytes ({r.size_before / 1e6:.1f} MB -> {r.size_after / 1e6:.1f} MB); "
+        "snapshot published"
+    )
+    where = f"on {args.site}" if args.site else "on any site"
+    out.result(
+        f"suppressed: documents by this author {where} are dropped at load from now on; "
+        "audit line added to the `erasures` table (counts only)"
+    )
+    if args.author.casefold() in config.path.read_text("utf-8").casefold():
+        out.say(f"note: the name also appears in {config.path}: edit it there by hand")
     return 0
 
 

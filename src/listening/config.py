@@ -19,7 +19,7 @@ KINDS = ("feed", "comments", "page", "site")
 CHANNELS = ("blog", "news", "forum", "review", "other")
 ASPECTS = ("produit", "service", "prix", "service client", "livraison", "communication")
 DEFAULT_CONFIG = "listening.toml"
-_ZERO_OK = {"fetch_processes"}  # 0 means "one per CPU core"
+_ZERO_OK = {"fetch_processes", "retention_days"}  # 0: one per CPU core; keep forever
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class Settings:
     # behind it, and a z-score this high (3.5: Iglewicz & Hoaglin's cut-off for outliers).
     alert_min_count: int = 5
     alert_min_z: float = 3.5
+    # Personal data (listening.privacy).
+    retention_days: int = 0  # documents older than this are deleted at each build; 0: kept
+    pseudonymize_authors: bool = False  # names replaced by keyed hashes (LISTENING_PSEUDONYM_KEY)
 
 
 @dataclass(frozen=True)

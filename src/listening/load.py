@@ -180,12 +180,18 @@ _DOC_COLUMNS = {
 }
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) -> LoadStats:
+def load_staged(
+    con: duckdb.DuckDBPyConnection, staging: Path, now: datetime, config: Config | None = None
+) -> LoadStats:
     """Move every complete staged unit into the store in ONE transaction (upsert).
 
     Re-loading is impossible (``raw.staged_files`` records each file in the same transaction),
     and loading the same document twice updates it in place, so nothing is ever duplicated.
+    People who asked to be forgotten are dropped on the way in, and with the config's privacy
+    settings too-old documents and authors' names (``listening.privacy.apply_at_load``).
     """
+    from listening.privacy import apply_at_load
+
     units = pending_units(staging, con)
     stats = LoadStats(n_units=len(units))
     if not units:
@@ -206,6 +212,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staging: Path, now: datetime) ->
                     f"format = 'newline_delimited', columns = {{{cols}}})",
                     [state_path.parent.name, seq, str(docs_path)],
                 )
+        apply_at_load(con, config, now)
         stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
         latest: dict[str, dict[str, Any]] = {}  # source_id -> its newest state, in run order
         for state_path in units:

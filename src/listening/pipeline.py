@@ -70,7 +70,7 @@ def plan_collect(config: Config, db: Path, now: datetime, say: Say | None = None
     run_dir = store.staging_dir(db) / run_id
     with store.open_writer(db, on_wait=say, publish_after=False) as con:
         sync_sources(con, config, now)
-        load_staged(con, store.staging_dir(db), now)
+        load_staged(con, store.staging_dir(db), now, config)
         units = plan(con, config, now)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "plan.json"
@@ -102,7 +102,7 @@ def load(
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
         sync_sources(con, config, now or _now())
-        return load_staged(con, store.staging_dir(db), now or _now())
+        return load_staged(con, store.staging_dir(db), now or _now(), config)
 
 
 def collect(
@@ -188,3 +188,38 @@ def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -
             "where name = ?",
             [_now(), name],
         )
+
+
+@dataclass
+class ForgetResult:
+    stats: object  # listening.erasure.ErasureStats
+    size_before: int
+    size_after: int
+
+
+def forget(
+    config: Config,
+    db: Path,
+    author: str,
+    site: str | None = None,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    say: Say | None = None,
+) -> ForgetResult:
+    """Erase a person (``listening.erasure.forget``), rebuild the marts without them, rewrite
+    the store file and publish the snapshot, all under the writer lock."""
+    from listening import erasure
+    from listening.errors import ListeningError
+
+    if not db.exists():
+        raise ListeningError(f"no store at {db}: nothing to forget (check --db or settings.store)")
+    now = now or _now()
+    before = db.stat().st_size
+    with store.open_writer(db, on_wait=say) as con:
+        _ingest_pending(con, db, now)
+        who = erasure.person(con, config, author, site)
+        stats = erasure.forget(con, db, who, now, staging=store.staging_dir(db), dry_run=dry_run)
+        if not dry_run:
+            build(con, config, now)
+    return ForgetResult(stats, before, db.stat().st_size)

@@ -174,14 +174,19 @@ def open_writer(
     db: Path, *, on_wait: Callable[[str], None] | None = None, publish_after: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one read-write connection: lock, open, migrate; on success close and publish."""
+    from listening.privacy import compaction_requested
+
     with writer_lock(db, on_wait):
         con = connect(db, read_only=False)
         try:
             migrate(con)
             yield con
             con.execute("checkpoint")
+            rewrite = compaction_requested(con)
         finally:
             con.close()
+        if rewrite:
+            compact(db, locked=True)
         if publish_after:
             publish(db, locked=True)
 
@@ -207,6 +212,42 @@ def publish(db: Path, *, locked: bool = False) -> Path:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return target
+
+
+def compact(db: Path, *, locked: bool = False) -> tuple[int, int]:
+    """Rewrite the store into a fresh file, then rename it over the old one; return the sizes
+    (bytes) before and after.
+
+    DuckDB reuses the blocks of deleted rows but does not wipe them, so an erased name stays
+    readable in the file (``strings`` finds it) until the blocks are overwritten. Copying the
+    live data into a new file (``COPY FROM DATABASE``: tables, views, macros, comments,
+    constraints) leaves the old bytes behind for good. The caller holds no connection to ``db``.
+    """
+    if not locked:
+        with writer_lock(db):
+            return compact(db, locked=True)
+    before = db.stat().st_size
+    tmp = db.with_name(f".{db.name}.compact-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("attach ? as old (read_only)", [str(db)])
+        con.execute("attach ? as fresh", [str(tmp)])
+        con.execute("copy from database old to fresh")
+        con.execute("detach old")
+        con.execute("checkpoint fresh")
+        con.execute("detach fresh")
+        con.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db)
+    finally:
+        con.close()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    return before, db.stat().st_size
 
 
 # -- readers ------------------------------------------------------------------------------------
