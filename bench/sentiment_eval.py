@@ -57,7 +57,8 @@ def load_tweets(folder: Path) -> dict[str, list[dict]]:
             texts, labels = texts[:-1], labels[:-1]
         if len(texts) != len(labels):
             sys.exit(f"{text_file}: {len(texts)} texts but {len(labels)} labels")
-        rows = [{"label": _NUMERIC[lab.strip()], "text": t} for lab, t in zip(labels, texts)]
+        pairs = zip(labels, texts, strict=True)
+        rows = [{"label": _NUMERIC[lab.strip()], "text": t} for lab, t in pairs]
         out[f"tweets-{name}"] = rows
     order = {"tweets-train": 0, "tweets-val": 1}
     return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], 9)))
@@ -127,7 +128,7 @@ def vader_label(compound: float) -> str:
 def target_scorer() -> Callable[[str, str], str | None] | None:
     """Target-level scoring (text, target → label) when this version of the package has it."""
     try:
-        from listening import targets  # noqa: PLC0415 (optional: added by the target-level work)
+        from listening import targets
     except ImportError:
         return None
     fn = getattr(targets, "score_target", None)

@@ -42,6 +42,7 @@ def analyze(
     rescore: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
+    from listening.adapter import current_adapter
     from listening.aspects import tag_aspects
     from listening.matching import TextIndex, parse_query
     from listening.sentiment import SENTIMENT_VERSION, get_scorer
@@ -49,14 +50,22 @@ def analyze(
     fingerprint = queries_fingerprint(config)
     queries = [(b, parse_query(b.query)) for b in config.brands]
     scorer = get_scorer()
+    adapter = current_adapter(con)  # None until analysts' corrections taught one (adapter.py)
+    adapter_id = adapter.adapter_id if adapter else None
     where = "a.document_id is null or a.queries_fingerprint <> $fp"
+    params: dict = {"fp": fingerprint}
     if rescore:
-        where += " or a.sentiment_version is distinct from $version"
+        where += (
+            " or a.sentiment_version is distinct from $version or d.document_id in (select "
+            "document_id from raw.mentions where sentiment_label is not null and "
+            "sentiment_adapter_id is distinct from $adapter)"
+        )
+        params.update(version=SENTIMENT_VERSION, adapter=adapter_id)
     todo = con.execute(
         f"select d.document_id, d.kind, d.title, d.text, d.lang from raw.documents d "
         f"left join raw.document_analysis a using (document_id) where {where} "
         f"order by d.document_id",
-        {"fp": fingerprint, "version": SENTIMENT_VERSION} if rescore else {"fp": fingerprint},
+        params,
     ).fetchall()
     stats = AnalyzeStats(n_documents=len(todo))
     con.execute("begin transaction")
@@ -75,6 +84,8 @@ def analyze(
                         continue
                     if result is None:
                         result = scorer.score(haystack, lang)
+                        if adapter is not None and result.label is not None:
+                            result = adapter.apply(haystack, result)
                     extra = {k: list(v) for k, v in brand.aspects.items()} or None
                     aspects = tag_aspects(haystack, extra, scorer) if result.label else {}
                     if result.label is None:
@@ -89,6 +100,7 @@ def analyze(
                             result.label,
                             json.dumps(result.explanation, ensure_ascii=False),
                             result.version,
+                            adapter_id if result.label is not None else None,
                             sorted(aspects),
                             json.dumps(aspects, ensure_ascii=False),
                             now,
@@ -115,6 +127,7 @@ _MENTION_COLUMNS = (
     "sentiment_label",
     "sentiment_explanation",
     "sentiment_version",
+    "sentiment_adapter_id",
     "aspects",
     "aspect_sentiment",
     "analyzed_at",

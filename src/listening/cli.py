@@ -107,7 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
     p = add("run", "Collect, then analyze, then build.")
     p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")
-    add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
+    p = add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["train"],
+        help="train: fit the store's adapter on the analysts' label corrections, compare it "
+        "with the base scorer by cross-validation, adopt it only when it wins",
+    )
     p = add("sql", "Run a read-only SQL query on the published snapshot and print the result.")
     p.add_argument("query", help='SQL text, e.g. "select * from mentions limit 5"')
     fmt = p.add_mutually_exclusive_group()
@@ -280,6 +287,16 @@ def cmd_run(args, out: Output) -> int:
 
 
 def cmd_sentiment(args, out: Output) -> int:
+    if args.action == "train":
+        from listening import pipeline
+        from listening.adapter import describe
+
+        config = _config(args)
+        report = pipeline.train_stage(config, _db(args, config), say=out.say)
+        out.result(describe(report))
+        if report.adopted:
+            out.result("new mentions use it now; `listening analyze --rescore` applies it to all")
+        return 0
     from listening.lang import detect_language
     from listening.sentiment import get_scorer
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
+from listening.errors import ListeningError
+
 SENTIMENT_VERSION = "fr-1.2"
 
 # Labels: a compound strictly above/below these is positive/negative. VADER documents ±0.05; the
@@ -190,6 +192,17 @@ class Scorer:
     """
 
     def __init__(self, topics: tuple[str, ...] = ()) -> None:
+        for t in topics:
+            if not files("listening.lexicon").joinpath(f"topic_{t}.tsv").is_file():
+                known = sorted(
+                    p.name.removeprefix("topic_").removesuffix(".tsv")
+                    for p in files("listening.lexicon").iterdir()
+                    if p.name.startswith("topic_")
+                )
+                raise ListeningError(
+                    f"no topic lexicon topic_{t}.tsv in listening/lexicon (topics: "
+                    f"{', '.join(known) or 'none'})"
+                )
         lexicon: dict[str, float] = {}
         phrases: dict[tuple[str, ...], float] = {}
         for line in _read("vaderSentiment_fr", "fr_lexicon.txt").splitlines():
