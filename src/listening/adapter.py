@@ -3,12 +3,13 @@
 Analysts correct labels in the dashboards (``raw.sentiment_overrides``). Once a store has enough
 of them, :func:`train` fits a small linear model on those corrections: scikit-learn's
 ``LogisticRegression`` on the base scorer's own features (its compound, its positive and negative
-weights, its label) plus the words and word pairs of the text. It then compares the model with
-the base scorer by cross-validation on the same corrections (out-of-fold predictions against the
-analysts' labels) and adopts the model only when it agrees with the analysts more often, by a
-margin that a paired bootstrap says is not luck. The adopted model is stored in
-``raw.sentiment_adapters`` as plain JSON weights, so scoring needs neither scikit-learn nor
-pickle: :meth:`Adapter.apply` adds up a few weights per word, in pure Python.
+weights, its label) plus the words and word pairs of the text. Corrections are the scorer's
+mistakes, so as many uncorrected mentions, with the labels analysts left alone, anchor the model
+(see :func:`anchors`). It then compares the model with the base scorer by cross-validation on
+those same examples (out-of-fold predictions against the analysts' labels) and adopts the model
+only when it is right more often, by a margin that a paired bootstrap says is not luck. The
+adopted model is stored in ``raw.sentiment_adapters`` as plain JSON weights, so scoring needs
+neither scikit-learn nor pickle: :meth:`Adapter.apply` adds up a few weights per word.
 
 The adapter is per store: what "terrible" or "mortel" means to one brand's audience says nothing
 about another's. A store without corrections has no adapter and scores exactly as before.
@@ -23,12 +24,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from listening import sentiment
 from listening.models import stable_id
 from listening.sentiment import SentimentResult, fold, get_scorer, label_for
+
+if TYPE_CHECKING:
+    import duckdb
 
 LABELS = ("negative", "neutral", "positive")
 AUTO_TRAIN_MIN = 50  # analyze trains on its own from this many corrections
@@ -135,10 +138,12 @@ class TrainReport:
     n_corrections: int
     cv_base: float | None  # share of corrections the base scorer agrees with (out of fold)
     cv_adapter: float | None  # same for the adapter, each fold trained on the other folds
-    interval: tuple[float, float] | None  # 95% bootstrap interval of cv_adapter - cv_base
+    # 95% bootstrap interval of the adapter's gain over the base, corrections and anchors pooled
+    interval: tuple[float, float] | None
     adopted: bool
     adapter_id: str | None
     reason: str
+    kept: float | None = None  # share of uncorrected (anchor) mentions whose label it keeps
 
 
 def corrections(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -153,6 +158,24 @@ def corrections(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
         for mid, kind, title, text, lang, label in rows
         if lang in ("fr", None)
     ]
+
+
+def anchors(con: duckdb.DuckDBPyConnection, n: int) -> list[tuple[str, str, str]]:
+    """Up to ``n`` uncorrected French mentions with the label the base scorer gave them.
+
+    Analysts correct the scorer's mistakes, so a model fitted on corrections alone learns
+    "the scorer is wrong" and would flip every label. Mentions they left alone anchor it: the
+    adapter must fix more corrections than it changes labels nobody corrected.
+    """
+    rows = con.execute(
+        "select m.mention_id, d.kind, d.title, d.text, m.sentiment_label "
+        "from raw.mentions m join raw.documents d using (document_id) "
+        "where m.sentiment_label is not null and m.mention_id not in "
+        "(select mention_id from raw.sentiment_overrides) and d.lang = 'fr' "
+        "order by hash(m.mention_id), m.mention_id limit ?",
+        [n],
+    ).fetchall()
+    return [(mid, mention_text(kind, title, text), label) for mid, kind, title, text, label in rows]
 
 
 def _fit(texts: list[str], bases: list[SentimentResult], labels: list[str]):
@@ -240,11 +263,12 @@ def train(
     """Fit, compare, and record a candidate adapter; it becomes the store's adapter only when it
     beats the base scorer. Call from a writer stage (it commits its own transaction)."""
     say = say or (lambda _msg: None)
-    rows = corrections(con)
+    fixes = corrections(con)
+    rows = fixes + anchors(con, len(fixes))
     texts = [t for _, t, _ in rows]
     labels = [y for _, _, y in rows]
     last = con.execute("select max(created_at) from raw.sentiment_overrides").fetchone()[0]
-    n = len(rows)
+    n = len(fixes)
     if n < MIN_CORRECTIONS or len(set(labels)) < 2:
         why = (
             f"{n} corrections (at least {MIN_CORRECTIONS} needed)"
@@ -254,9 +278,13 @@ def train(
         report = TrainReport(n, None, None, None, False, None, f"not trained: {why}")
         _record(con, now, sentiment.SENTIMENT_VERSION, last, report, None)
         return report
-    say(f"sentiment train: {n} corrections, {FOLDS}-fold cross-validation")
+    say(
+        f"sentiment train: {n} corrections and {len(rows) - n} uncorrected mentions, "
+        f"{FOLDS}-fold cross-validation"
+    )
     base_ok, adapter_ok = cross_validate(texts, labels)
-    cv_base, cv_adapter = sum(base_ok) / n, sum(adapter_ok) / n
+    cv_base, cv_adapter = sum(base_ok[:n]) / n, sum(adapter_ok[:n]) / n
+    kept = sum(adapter_ok[n:]) / (len(rows) - n) if len(rows) > n else None
     low, high = paired_interval(base_ok, adapter_ok)
     adopted = low > 0
     adapter = None
@@ -268,13 +296,13 @@ def train(
             "adapter", sentiment.SENTIMENT_VERSION, *(f"{m}\x1e{y}" for m, _, y in rows)
         )
         adapter = _to_adapter(vec, model, sentiment.SENTIMENT_VERSION, adapter_id)
-        reason = "adopted: it agrees with the analysts more often than the base scorer"
+        reason = "adopted: it fixes more corrections than it changes labels left alone"
     elif cv_adapter > cv_base:
         reason = "not adopted: ahead of the base scorer, but within chance on so few corrections"
     else:
-        reason = "not adopted: the base scorer agrees with the analysts at least as often"
+        reason = "not adopted: it changes as many labels left alone as it fixes"
     report = TrainReport(
-        n, cv_base, cv_adapter, (low, high), adopted, adapter and adapter.adapter_id, reason
+        n, cv_base, cv_adapter, (low, high), adopted, adapter and adapter.adapter_id, reason, kept
     )
     _record(con, now, sentiment.SENTIMENT_VERSION, last, report, adapter)
     return report
@@ -336,6 +364,11 @@ def describe(report: TrainReport) -> str:
     return (
         f"sentiment train: {report.n_corrections} corrections · agreement with analysts "
         f"(cross-validated): base scorer {report.cv_base:.1%}, adapter {report.cv_adapter:.1%} "
-        f"(difference 95% interval [{low:+.1%}, {high:+.1%}]) · {report.reason}"
+        + (
+            f"; uncorrected mentions whose label the adapter keeps: {report.kept:.1%}"
+            if report.kept is not None
+            else ""
+        )
+        + f" · gain over the base, 95% interval [{low:+.1%}, {high:+.1%}] · {report.reason}"
         + (f" · adapter {report.adapter_id}" if report.adopted else "")
     )
