@@ -55,6 +55,7 @@ def run_demo(
             _run_dags(folder, config_file, db, out)
         else:
             _run_stages(config, db, out)
+        _analysts_correct(config, db, world, out)
     _print_summary(db, out)
     out.result(
         f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
@@ -84,6 +85,24 @@ def _run_stages(config, db: Path, out) -> None:
     out.result(f"analyze: {a.n_mentions} mentions ({a.n_unscored} not French, not scored)")
     b = pipeline.build_stage(config, db, on_progress=lambda n: out.progress(f"build {n}"))
     out.result(f"build: {len(b.relations)} relations; snapshot published")
+
+
+def _analysts_correct(config, db: Path, world, out) -> None:
+    """The demo's analysts correct labels (demo/corrections.py); the adapter learns from them
+    and a re-score applies it, as `listening sentiment train` then `analyze --rescore` would."""
+    from datetime import UTC, datetime
+
+    from listening.adapter import describe
+    from listening.demo.corrections import record_demo_corrections
+
+    n = record_demo_corrections(world, db, datetime.now(UTC))
+    report = pipeline.train_stage(config, db)
+    out.result(f"analysts: {n} label corrections")
+    out.result(describe(report))
+    if report.adopted:
+        a = pipeline.analyze_stage(config, db, rescore=True)
+        pipeline.build_stage(config, db)
+        out.result(f"analyze --rescore: {a.n_mentions} mentions, now scored with the adapter")
 
 
 DAGS = ("listening_collect", "listening_analyze", "listening_reputation")
