@@ -363,7 +363,7 @@ def describe(report: TrainReport) -> str:
     low, high = report.interval
     return (
         f"sentiment train: {report.n_corrections} corrections · agreement with analysts "
-        f"(cross-validated): base scorer {report.cv_base:.1%}, adapter {report.cv_adapter:.1%} "
+        f"(cross-validated): base scorer {report.cv_base:.1%}, adapter {report.cv_adapter:.1%}"
         + (
             f"; uncorrected mentions whose label the adapter keeps: {report.kept:.1%}"
             if report.kept is not None
