@@ -80,6 +80,10 @@ class Adapter:
     dense: list[list[float]]  # [class][feature]
     words: dict[str, list[float]] = field(default_factory=dict)  # n-gram → weight per class
 
+    def __post_init__(self) -> None:
+        self._starts = {g.split(" ", 1)[0] for g in self.words if " " in g}  # bigrams' 1st word
+        self._centred = {g: [w - sum(ws) / len(ws) for w in ws] for g, ws in self.words.items()}
+
     def apply(self, text: str, base: SentimentResult) -> SentimentResult:
         """The adapter's label for ``text`` given the base scorer's result on it."""
         if base.label is None:  # not French: the base did not score it, neither do we
@@ -89,25 +93,30 @@ class Adapter:
             b + sum(w * v for w, v in zip(ws, x, strict=True))
             for b, ws in zip(self.intercept, self.dense, strict=True)
         ]
-        seen: dict[str, list[float]] = {}
-        for g in set(ngrams(text)):
-            ws = self.words.get(g)
-            if ws is not None:
-                seen[g] = ws
-                for c, w in enumerate(ws):
-                    scores[c] += w
+        words = _WORD.findall(fold(text))
+        seen = {w for w in words if w in self.words}
+        starts = self._starts
+        seen.update(
+            g
+            for a, b in itertools.pairwise(words)
+            if a in starts and (g := f"{a} {b}") in self.words
+        )
+        for g in seen:
+            for c, w in enumerate(self.words[g]):
+                scores[c] += w
         top = max(scores)
         exp = [math.exp(s - top) for s in scores]
-        probs = {c: e / sum(exp) for c, e in zip(self.classes, exp, strict=True)}
+        total = sum(exp)
+        probs = {c: e / total for c, e in zip(self.classes, exp, strict=True)}
         label = max(probs, key=probs.__getitem__)
         compound = round(probs.get("positive", 0.0) - probs.get("negative", 0.0), 4)
         if label_for(compound) != label:  # keep score and label telling the same story
-            compound = {"positive": 0.5, "negative": -0.5}.get(label, 0.0) if label else 0.0
+            compound = {"positive": 0.5, "negative": -0.5}.get(label, 0.0)
+        # What each n-gram did for the chosen label, relative to the other labels.
         k = self.classes.index(label)
-        moved = sorted(
-            ((g, ws[k] - sum(ws) / len(ws)) for g, ws in seen.items()),
-            key=lambda gw: -abs(gw[1]),
-        )[:N_EXPLAINED]
+        moved = sorted(((g, self._centred[g][k]) for g in seen), key=lambda gw: -abs(gw[1]))[
+            :N_EXPLAINED
+        ]
         explanation = list(base.explanation) + [
             {"term": g, "weight": round(w, 3), "negated": False, "source": "adapter"}
             for g, w in moved
