@@ -1,11 +1,12 @@
 """The per-store adapter learned from analysts' corrections (listening.adapter)."""
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from listening import store
+from listening import pipeline, store
 from listening.adapter import (
     AUTO_TRAIN_MIN,
     current_adapter,
@@ -13,6 +14,8 @@ from listening.adapter import (
     needs_training,
     train,
 )
+from listening.cli import main
+from listening.config import load_config
 from listening.sentiment import get_scorer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -35,9 +38,9 @@ COMPLAINTS = [
 ]
 
 
-def _store(tmp_path, corrections: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
+def _store(tmp_path, corrections: list[tuple[str, str]], db=None) -> duckdb.DuckDBPyConnection:
     """A store whose mentions of Zeta carry the given (text, analyst label) corrections."""
-    con = duckdb.connect(str(tmp_path / "listening.duckdb"))
+    con = duckdb.connect(str(db or tmp_path / "listening.duckdb"))
     store.migrate(con)
     con.execute("begin transaction")  # one commit, not three per correction
     for i, (text, label) in enumerate(corrections):
@@ -154,3 +157,39 @@ def test_an_adapter_for_another_scorer_version_is_not_used(tmp_path, monkeypatch
     assert current_adapter(con).apply(text, unscored) is unscored
     monkeypatch.setattr(listening.sentiment, "SENTIMENT_VERSION", "fr-9.9")
     assert current_adapter(con) is None
+
+
+def test_train_command_then_analyze_scores_a_fresh_mention_with_the_adapter(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "listening.toml").write_text(
+        '[settings]\nstore = "listening.duckdb"\n\n[[brands]]\nname = "Zeta"\nquery = "Zeta"\n',
+        "utf-8",
+    )
+    db = tmp_path / "listening.duckdb"
+    _store(tmp_path, _flipped_word_corrections(200), db).close()
+    monkeypatch.chdir(tmp_path)
+    assert main(["sentiment", "train", "--config", "listening.toml"]) == 0
+    out = capsys.readouterr().out
+    figures = re.search(r"base scorer ([\d.]+)%, adapter ([\d.]+)%", out)
+    assert figures and float(figures[2]) > float(figures[1]) and "adopted" in out
+    con = duckdb.connect(str(db))
+    con.execute(
+        "insert into raw.documents (document_id, kind, url, thread_url, source, published_at, "
+        "collected_at, text, lang, run_id) values ('fresh', 'post', 'https://forum.fr/new', "
+        "'https://forum.fr/new', 'Forum', ?, ?, 'La nouvelle webcam Zeta est terrible.', 'fr', "
+        "'r2')",
+        [NOW, NOW],
+    )
+    con.close()
+    pipeline.analyze_stage(load_config(tmp_path / "listening.toml"), db, now=NOW)
+    con = store.open_reader(db)
+    label, explanation, by, adapter_id = con.execute(
+        "select m.sentiment_label, m.sentiment_explanation, mm.scored_by, "
+        "mm.sentiment_adapter_id from mentions m join mention_models mm using (mention_id) "
+        "where document_id = 'fresh'"
+    ).fetchone()
+    adopted = con.execute("select adapter_id from sentiment_adapters").fetchone()[0]
+    con.close()
+    assert (label, by, adapter_id) == ("positive", "adapter", adopted)
+    assert '"source": "adapter"' in explanation
