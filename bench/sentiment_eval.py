@@ -17,12 +17,15 @@ Domains (README, "Sentiment evaluation", says what each set is):
   comments written for the project; ``test`` (30%) is held aside.
 - ``team``: ``tests/data/sentiment_fr.tsv``, sentences the team wrote while building the rules
   (a development set: its figure is optimistic by construction).
-- ``targets-test``: ``tests/data/sentiment_targets.tsv`` when present (one label per target in a
-  sentence; only its held-aside ``test`` split is reported), scored toward each target.
+- ``targets-test``: ``tests/data/sentiment_targets.tsv`` when present (sentences naming two
+  targets, one label each; only its held-aside ``test`` split is reported), scored toward each
+  target with ``listening.target`` when the package has it (vaderSentiment-fr sees the whole
+  sentence); bench/sentiment_targets.py has the details.
 
 Tweet folders hold ``<split>_text.txt`` and ``<split>_labels.txt`` (labels 0 negative,
 1 neutral, 2 positive, as in the cardiffnlp/xlm-t sets). TSV files hold ``label<TAB>text`` or,
-with a header, named columns (``split``, ``label``, ``text``, ``target``). vaderSentiment-fr is
+with a header, named columns (``split``, ``label``, ``text``; or ``targets`` as
+``name=label;name=label``). vaderSentiment-fr is
 labelled with its documented compound thresholds ±0.05; it sees the whole text, even for targets.
 """
 
@@ -74,7 +77,10 @@ def load_tsv(path: Path) -> list[dict]:
     if not lines:
         return []
     header = lines[0].split("\t")
-    if "label" in header and "text" in header:
+    if "targets" in header:
+        reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+        rows = expand_targets([dict(r) for r in reader])
+    elif "label" in header and "text" in header:
         reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
         rows = [dict(r) for r in reader]
     else:
@@ -125,20 +131,31 @@ def vader_label(compound: float) -> str:
     return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
 
 
-def target_scorer() -> Callable[[str, str], str | None] | None:
-    """Target-level scoring (text, target → label) when this version of the package has it."""
+def target_scorer() -> Callable[[dict], str | None] | None:
+    """Target-level scoring (row → label) when this version of the package has it: the text
+    scored toward the row's target, the other targets' positions known (as in the pipeline)."""
     try:
-        from listening import targets
+        from listening.target import score_target, target_spans
     except ImportError:
         return None
-    fn = getattr(targets, "score_target", None)
-    if fn is None:
-        return None
 
-    def label(text: str, target: str) -> str | None:
-        return fn(text, target).label
+    def label(row: dict) -> str | None:
+        spans = target_spans(row["text"], row["target"])
+        others = [s for name in row["others"] for s in target_spans(row["text"], name)]
+        return score_target(row["text"], spans, "fr", others=others).label
 
     return label
+
+
+def expand_targets(rows: list[dict]) -> list[dict]:
+    """One row per target from ``targets`` = ``name=label;name=label`` (the target-level set)."""
+    out = []
+    for r in rows:
+        pairs = [t.rsplit("=", 1) for t in r["targets"].split(";") if "=" in t]
+        for name, label in pairs:
+            others = [n for n, _ in pairs if n != name]
+            out.append({**r, "target": name, "label": label.strip(), "others": others})
+    return out
 
 
 def domains(args: argparse.Namespace) -> dict[str, list[dict]]:
@@ -189,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
             if on_target is None:
                 print(f"{name:<14}{len(rows):>5}  (this package has no target-level scoring)")
                 continue
-            pred = [on_target(r["text"], r["target"]) or "neutral" for r in rows]
+            pred = [on_target(r) or "neutral" for r in rows]
         else:
             pred = [ours.score(r["text"], "fr").label or "neutral" for r in rows]
         gold = _code([r["label"] for r in rows])
