@@ -83,7 +83,11 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
             terms = []
         if terms:
             expl = pd.DataFrame(terms)
-            expl = expl.rename(columns={"term": "terme", "weight": "poids", "negated": "nié"})
+            if "source" in expl:  # words the adapter weighed follow the base scorer's
+                expl["source"] = expl["source"].map({"adapter": "adaptateur"}).fillna("base")
+            expl = expl.rename(
+                columns={"term": "terme", "weight": "poids", "negated": "nié", "source": "origine"}
+            )
             st.dataframe(expl, hide_index=True, width="stretch")
         else:
             st.caption("Aucun terme n'a pesé sur le score.")

@@ -82,7 +82,12 @@ class Adapter:
 
     def __post_init__(self) -> None:
         self._starts = {g.split(" ", 1)[0] for g in self.words if " " in g}  # bigrams' 1st word
-        self._centred = {g: [w - sum(ws) / len(ws) for w in ws] for g, ws in self.words.items()}
+        pos = self.classes.index("positive") if "positive" in self.classes else None
+        neg = self.classes.index("negative") if "negative" in self.classes else None
+        self._polarity = {
+            g: (ws[pos] if pos is not None else 0.0) - (ws[neg] if neg is not None else 0.0)
+            for g, ws in self.words.items()
+        }
 
     def apply(self, text: str, base: SentimentResult) -> SentimentResult:
         """The adapter's label for ``text`` given the base scorer's result on it."""
@@ -112,11 +117,9 @@ class Adapter:
         compound = round(probs.get("positive", 0.0) - probs.get("negative", 0.0), 4)
         if label_for(compound) != label:  # keep score and label telling the same story
             compound = {"positive": 0.5, "negative": -0.5}.get(label, 0.0)
-        # What each n-gram did for the chosen label, relative to the other labels.
-        k = self.classes.index(label)
-        moved = sorted(((g, self._centred[g][k]) for g in seen), key=lambda gw: -abs(gw[1]))[
-            :N_EXPLAINED
-        ]
+        # What each n-gram did, on the base scorer's scale: > 0 toward positive, < 0 negative.
+        moved = sorted(((g, self._polarity[g]) for g in seen), key=lambda gw: -abs(gw[1]))
+        moved = moved[:N_EXPLAINED]
         explanation = list(base.explanation) + [
             {"term": g, "weight": round(w, 3), "negated": False, "source": "adapter"}
             for g, w in moved
