@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from listening.errors import ListeningError
 from listening.sentiment import (
     SENTIMENT_VERSION,
     Scorer,
@@ -98,7 +99,6 @@ def test_hashtags_are_read_as_words_at_half_weight(scorer):
         "Les panneaux solaires et les énergies renouvelables.",
         "Un dossier sur le réchauffement climatique.",
         "Le rayon bio et les produits en plastique.",
-        "Les plantes du jardin.",
         "L'isolation des combles.",
         "Un sujet sensible.",
         "Les forces de l'ordre.",
@@ -110,6 +110,67 @@ def test_hashtags_are_read_as_words_at_half_weight(scorer):
 )
 def test_topic_words_and_false_friends_are_neutral(scorer, text):
     assert scorer.score(text).label == "neutral"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme lance un nouveau forfait.",
+        "Lancement de la nouvelle gamme Acme.",
+        "Inauguration du magasin Acme de Lyon.",
+        "Acme investit dans un partenariat.",
+    ],
+)
+def test_brand_news_is_not_praise_by_default(scorer, text):
+    # Launch and investment words made every announcement positive; they live in the optional
+    # climate-and-energy topic file now, which still reads them its way.
+    assert scorer.score(text).label == "neutral"
+    assert Scorer(topics=("environnement",)).score(text).label == "positive"
+
+
+def test_topic_file_neutralises_its_topic_words():
+    topic = Scorer(topics=("environnement",))
+    assert topic.score("Les plantes du jardin.").label == "neutral"
+    assert topic.score("La pollution et la canicule.").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("1/5. Produit arrivé cassé.", "negative"),
+        ("Note : 5/5", "positive"),
+        ("★☆☆☆☆", "negative"),
+        ("★★★★★ livraison rapide", "positive"),
+        ("⭐⭐⭐⭐⭐", "positive"),
+        ("Rendez-vous le 12/10/2026 à 9h.", "neutral"),
+        ("Livraison en 24/7.", "neutral"),
+    ],
+)
+def test_review_grades(scorer, text, label):
+    assert scorer.score(text).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Colis jamais reçu, SAV injoignable. Arnaque.", "negative"),
+        ("Rupture de stock après paiement.", "negative"),
+        ("Plus jamais chez eux.", "negative"),
+        ("À fuir.", "negative"),
+        ("Service client inexistant.", "negative"),
+        ("Rien à redire, je recommande.", "positive"),
+        ("Livreur au top, vendeur réglo.", "positive"),
+        ("Envoyé en lettre recommandée.", "neutral"),
+        ("Le colis est en point relais.", "neutral"),
+    ],
+)
+def test_customer_vocabulary(scorer, text, label):
+    assert scorer.score(text).label == label
+
+
+def test_unknown_topic_file_is_a_clear_error():
+    with pytest.raises(ListeningError, match=r"topic_cuisine\.tsv"):
+        Scorer(topics=("cuisine",))
 
 
 def test_french_senses_of_translated_words(scorer):

@@ -20,6 +20,10 @@ select
     is_overridden,
     sentiment_explanation::varchar as sentiment_explanation,
     sentiment_version,
+    (
+        select mm.sentiment_adapter_id from mention_models as mm
+        where mm.mention_id = mentions.mention_id
+    ) as sentiment_adapter_id,
     aspects,
     aspect_sentiment::varchar as aspect_sentiment,
     sentiment_scope,

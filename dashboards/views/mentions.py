@@ -57,6 +57,19 @@ def show_scored_text(text: str | None, spans) -> None:
     st.markdown("\n\n".join(paragraphs) or "*(texte vide)*")
 
 
+def scored_by_fr(version: str | None, adapter_id: str | None) -> str:
+    """Which model set the label: the base scorer, or the adapter learned from corrections."""
+    if adapter_id:
+        return (
+            f"Évaluée par l'adaptateur {adapter_id[:8]}, appris des corrections des analystes "
+            f"(sur le score de base {version})"
+        )
+    return f"Évaluée par le score de base {version} (lexique et règles)"
+
+
+MODEL_FR = {"base": "base", "adapter": "adaptateur", "unscored": "—"}
+
+
 def safe_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
 
@@ -107,18 +120,23 @@ def show_mention(mention_id: str, db, pending: dict[str, str]) -> None:
                 st.caption(
                     f"Surligné dans le texte : ce qui a été évalué pour {ui.md(m['brand'])}."
                 )
+        if pd.notna(m["sentiment"]):
+            st.caption(scored_by_fr(m["sentiment_version"], m["sentiment_adapter_id"]))
         try:
             terms = json.loads(m["sentiment_explanation"] or "[]")
         except ValueError:
             terms = []
         if terms:
             expl = pd.DataFrame(terms)
+            if "source" in expl:  # words the adapter weighed follow the base scorer's
+                expl["source"] = expl["source"].map({"adapter": "adaptateur"}).fillna("base")
             expl = expl.rename(
                 columns={
                     "term": "terme",
                     "weight": "poids",
                     "negated": "nié",
                     "contrast": "dit de l'autre marque",
+                    "source": "origine",
                 }
             )
             st.dataframe(expl, hide_index=True, width="stretch")
@@ -269,8 +287,12 @@ if ui.require("mentions"):
         label_fr(lbl, pending.get(mid))
         for lbl, mid in zip(rows["sentiment_label"], rows["mention_id"], strict=True)
     ]
+    rows["modèle"] = [
+        "analyste" if fixed else MODEL_FR.get(by, "—")
+        for by, fixed in zip(rows["scored_by"], rows["is_overridden"], strict=True)
+    ]
     table = rows[
-        ["published_at", "brand", "étiquette", "source", "channel", "author", "excerpt"]
+        ["published_at", "brand", "étiquette", "modèle", "source", "channel", "author", "excerpt"]
     ].rename(
         columns={
             "published_at": "date",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
@@ -42,6 +42,7 @@ def analyze(
     rescore: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
+    from listening.adapter import current_adapter
     from listening.aspects import tag_aspects
     from listening.matching import TextIndex, parse_query
     from listening.sentiment import get_scorer
@@ -52,14 +53,22 @@ def analyze(
     queries = [(b, parse_query(b.query)) for b in config.brands]
     scorer = get_scorer()
     targets = get_target_scorer()
+    adapter = current_adapter(con)  # None until analysts' corrections taught one (adapter.py)
+    adapter_id = adapter.adapter_id if adapter else None
     where = "a.document_id is null or a.queries_fingerprint <> $fp"
+    params: dict = {"fp": fingerprint}
     if rescore:
-        where += " or a.sentiment_version is distinct from $version"
+        where += (
+            " or a.sentiment_version is distinct from $version or d.document_id in (select "
+            "document_id from raw.mentions where sentiment_label is not null and "
+            "sentiment_adapter_id is distinct from $adapter)"
+        )
+        params.update(version=sentiment_version, adapter=adapter_id)
     todo = con.execute(
         f"select d.document_id, d.kind, d.title, d.text, d.lang from raw.documents d "
         f"left join raw.document_analysis a using (document_id) where {where} "
         f"order by d.document_id",
-        {"fp": fingerprint, "version": sentiment_version} if rescore else {"fp": fingerprint},
+        params,
     ).fetchall()
     stats = AnalyzeStats(n_documents=len(todo))
     con.execute("begin transaction")
@@ -79,10 +88,19 @@ def analyze(
                     result = targets.score(
                         haystack, match.spans, lang, others=others, title_end=title_end
                     )
+                    # the clauses scored for this brand: the adapter and the aspects read them
+                    scored = "\n".join((text or "")[a:b] for a, b in result.spans)
+                    if adapter is not None and result.label is not None:
+                        adapted = adapter.apply(scored or haystack, result)
+                        result = replace(
+                            result,
+                            compound=adapted.compound,
+                            label=adapted.label,
+                            explanation=adapted.explanation,
+                        )
                     extra = {k: list(v) for k, v in brand.aspects.items()} or None
                     aspects = {}
                     if result.label:  # aspects of the same clauses
-                        scored = "\n".join(text[a:b] for a, b in result.spans)
                         aspects = tag_aspects(scored, extra, scorer, french=True)
                     if result.label is None:
                         stats.n_unscored += 1
@@ -96,6 +114,7 @@ def analyze(
                             result.label,
                             json.dumps(result.explanation, ensure_ascii=False),
                             result.version,
+                            adapter_id if result.label is not None else None,
                             sorted(aspects),
                             json.dumps(aspects, ensure_ascii=False),
                             now,
@@ -125,6 +144,7 @@ _MENTION_COLUMNS = (
     "sentiment_label",
     "sentiment_explanation",
     "sentiment_version",
+    "sentiment_adapter_id",
     "aspects",
     "aspect_sentiment",
     "analyzed_at",

@@ -120,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='read JSON lines {"text": ..., "target": ...} (target optional) instead of text',
     )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["train"],
+        help="train: fit the store's adapter on the analysts' label corrections, compare it "
+        "with the base scorer by cross-validation, adopt it only when it wins",
+    )
     p = add("sql", "Run a read-only SQL query on the published snapshot and print the result.")
     p.add_argument("query", help='SQL text, e.g. "select * from mentions limit 5"')
     fmt = p.add_mutually_exclusive_group()
@@ -322,6 +329,16 @@ def cmd_run(args, out: Output) -> int:
 
 
 def cmd_sentiment(args, out: Output) -> int:
+    if args.action == "train":
+        from listening import pipeline
+        from listening.adapter import describe
+
+        config = _config(args)
+        report = pipeline.train_stage(config, _db(args, config), say=out.say)
+        out.result(describe(report))
+        if report.adopted:
+            out.result("new mentions use it now; `listening analyze --rescore` applies it to all")
+        return 0
     from listening.target import score_text
 
     bad = 0

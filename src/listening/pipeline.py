@@ -141,9 +141,24 @@ def analyze_stage(
     say: Say | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
+    from listening.adapter import describe, needs_training, train
+
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
+        if needs_training(con):  # enough corrections, and a new one since the last training
+            report = train(con, now or _now(), say)
+            if say:
+                say(describe(report))
         return analyze(con, config, now or _now(), rescore=rescore, on_progress=on_progress)
+
+
+def train_stage(config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None):
+    """``listening sentiment train``: fit the store's adapter on the analysts' corrections."""
+    from listening.adapter import train
+
+    with store.open_writer(db, on_wait=say) as con:
+        _ingest_pending(con, db, now or _now())
+        return train(con, now or _now(), say)
 
 
 def build_stage(

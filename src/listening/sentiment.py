@@ -21,16 +21,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
-SENTIMENT_VERSION = "fr-1.1"
+from listening.errors import ListeningError
+
+SENTIMENT_VERSION = "fr-1.2"
 
 # Labels: a compound strictly above/below these is positive/negative. VADER documents ±0.05; the
 # positive side is raised to 0.15 because the base lexicon, translated from English, rates many
-# neutral French words mildly positive. Tuned on the DEFT 2017 training tweets only (train
-# macro-F1 0.633 at ±0.05 → 0.660), and it also helps on tests/data/sentiment_fr.tsv. Re-checked
-# for fr-1.1 by 5-fold cross-validation on those training tweets: every fold picks +0.10 or
-# +0.15 and 0 or -0.05, within 0.002 of each other, so the values stay.
+# neutral French words mildly positive. Re-chosen for fr-1.2 (topic entries moved out) on the
+# development splits only: 5-fold cross-validation on the DEFT 2017 training tweets picks a
+# negative threshold of 0 in 4 folds of 5 (-0.05 in one), and on the training tweets, the
+# reviews' dev split and the team's sentences (+0.15, 0) beats the old (+0.15, -0.05) on all
+# three; +0.10 would gain 0.008 on tweets and lose 0.009 on reviews, so +0.15 stays.
 POSITIVE_THRESHOLD = 0.15
-NEGATIVE_THRESHOLD = -0.05
+NEGATIVE_THRESHOLD = 0.0
 
 # Constants from VADER (Hutto & Gilbert 2014), empirically derived by its authors.
 C_INCR = 0.733  # an opinion word in capitals among lower-case words
@@ -134,6 +137,24 @@ def label_for(compound: float) -> str:
     return "neutral"
 
 
+def rating_valence(text: str) -> float | None:
+    """A review grade ("1/5", "8/10", "★★☆☆☆", "⭐⭐⭐⭐") as a valence on VADER's scale.
+
+    3/5 (60%) is the neutral point of French review sites ("correct sans plus"); each step of
+    20% is worth about 1.3, so 5/5 is +2.6 and 1/5 -2.6, like "excellent" and "déplorable".
+    """
+    if "/" in text:
+        grade, top = text.replace(" ", "").replace(",", ".").split("/")
+        fraction = float(grade) / float(top)
+    elif "⭐" in text:
+        fraction = text.count("⭐") / 5
+    else:
+        fraction = text.count("★") / len(text)
+    if fraction > 1:
+        return None  # "12/10" is a date, not a grade
+    return max(-3.0, round(6.5 * (fraction - 0.6), 2))
+
+
 def _read(package: str, name: str) -> str:
     return files(package).joinpath(name).read_text(encoding="utf-8")
 
@@ -163,9 +184,25 @@ class _Unit:
 
 
 class Scorer:
-    """Loads the lexicons once; ``score`` is then pure and cheap."""
+    """Loads the lexicons once; ``score`` is then pure and cheap.
 
-    def __init__(self) -> None:
+    ``topics`` adds optional topic lexicons (``lexicon/topic_<name>.tsv``): words that carry an
+    opinion only in one field's news (``pollution``, ``canicule`` for climate and energy), off by
+    default because brand talk rarely means them that way.
+    """
+
+    def __init__(self, topics: tuple[str, ...] = ()) -> None:
+        for t in topics:
+            if not files("listening.lexicon").joinpath(f"topic_{t}.tsv").is_file():
+                known = sorted(
+                    p.name.removeprefix("topic_").removesuffix(".tsv")
+                    for p in files("listening.lexicon").iterdir()
+                    if p.name.startswith("topic_")
+                )
+                raise ListeningError(
+                    f"no topic lexicon topic_{t}.tsv in listening/lexicon (topics: "
+                    f"{', '.join(known) or 'none'})"
+                )
         lexicon: dict[str, float] = {}
         phrases: dict[tuple[str, ...], float] = {}
         for line in _read("vaderSentiment_fr", "fr_lexicon.txt").splitlines():
@@ -179,7 +216,7 @@ class Scorer:
                 lexicon[key[0]] = float(value)
             elif key:
                 phrases[key] = float(value)
-        for name in ("additions.tsv", "corrections.tsv"):
+        for name in ("additions.tsv", *(f"topic_{t}.tsv" for t in topics), "corrections.tsv"):
             for row in _tsv(name):
                 key = tuple(self._words(row[0]))
                 if len(key) == 1:
@@ -215,6 +252,7 @@ class Scorer:
         self._token_re = re.compile(
             r"(?P<skip>https?://\S+|www\.\S+|@\w+|\bhttps?\b)"
             rf"|(?<![\w:])(?P<emo>{emo_re})(?![\w])"
+            r"|(?<![\d/.,])(?P<rating>\d+(?:[.,]\d)?\s?/\s?(?:5|10|20)(?![\d/])|[★☆]{2,}|⭐{2,})"
             r"|#(?P<tag>[^\W_]+)"
             r"|(?P<word>[^\W\d_]+)"
             r"|(?P<num>\d+(?:[.,]\d+)?)"
@@ -276,6 +314,10 @@ class Scorer:
                         units.append(_Unit(part, part, "num", tag=True))
                     else:
                         units.append(_Unit(part, _fold_word(part), "word", tag=True))
+            elif kind == "rating":
+                value = rating_valence(s)
+                if value is not None:
+                    units.append(_Unit(s, s, "emo", value))
             elif kind == "emo" or (kind == "other" and s in self.emoji):
                 units.append(_Unit(s, s, "emo", self.emoji[s]))
             elif kind == "num":

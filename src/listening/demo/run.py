@@ -63,6 +63,7 @@ def run_demo(
             _run_dags(folder, config_file, db, out, built_at)
         else:
             _run_stages(config, db, out, built_at)
+        _analysts_correct(config, db, world, out, built_at)
     _print_summary(db, out)
     out.result(
         f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
@@ -94,6 +95,23 @@ def _run_stages(config, db: Path, out, built_at: datetime) -> None:
         config, db, now=built_at, on_progress=lambda n: out.progress(f"build {n}")
     )
     out.result(f"build: {len(b.relations)} relations; snapshot published")
+
+
+def _analysts_correct(config, db: Path, world, out, built_at: datetime) -> None:
+    """The demo's analysts correct labels (demo/corrections.py); the adapter learns from them
+    and a re-score applies it, as `listening sentiment train` then `analyze --rescore` would.
+    All at ``built_at``, like the rest of the demo, so the store is the same whatever the date."""
+    from listening.adapter import describe
+    from listening.demo.corrections import record_demo_corrections
+
+    n = record_demo_corrections(world, db, built_at)
+    report = pipeline.train_stage(config, db, now=built_at)
+    out.result(f"analysts: {n} label corrections")
+    out.result(describe(report))
+    if report.adopted:
+        a = pipeline.analyze_stage(config, db, rescore=True, now=built_at)
+        pipeline.build_stage(config, db, now=built_at)
+        out.result(f"analyze --rescore: {a.n_mentions} mentions, now scored with the adapter")
 
 
 DAGS = ("listening_collect", "listening_analyze", "listening_reputation")
