@@ -14,19 +14,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import data
 
-st.set_page_config(page_title="listening", page_icon=":material/campaign:", layout="wide")
+HERE = Path(__file__).resolve().parent
+# The favicon is a file we ship: a ":material/…:" page icon makes every browser fetch an SVG from
+# a public font host, and a self-hosted dashboard must work offline and leak to no one. (Icons in
+# the page body are drawn with the Material Symbols font Streamlit itself serves.)
+st.set_page_config(page_title="listening", page_icon=str(HERE / "favicon.svg"), layout="wide")
 
 # Not "pages/": Streamlit would then route a first visit to a page URL through its old
 # folder-based navigation, skipping this script (PagesManager.uses_pages_directory).
-PAGES = Path(__file__).resolve().parent / "views"
+PAGES = HERE / "views"
+reputation = st.Page(
+    PAGES / "reputation.py", title="Réputation", icon=":material/monitoring:", url_path="reputation"
+)
+
+
+def home() -> None:
+    # Streamlit serves its default page at "/" only, so a shared /reputation link would say
+    # "Page not found": the landing page is a hidden redirect and every page has its own URL.
+    st.switch_page(reputation)
+
+
 pages = [
-    st.Page(
-        PAGES / "reputation.py",
-        title="Réputation",
-        icon=":material/monitoring:",
-        url_path="reputation",
-        default=True,
-    ),
+    st.Page(home, title="listening", url_path="accueil", default=True, visibility="hidden"),
+    reputation,
     st.Page(PAGES / "mentions.py", title="Mentions", icon=":material/forum:", url_path="mentions"),
     st.Page(PAGES / "voix.py", title="Voix", icon=":material/record_voice_over:", url_path="voix"),
     st.Page(
