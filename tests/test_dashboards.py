@@ -491,6 +491,19 @@ def metric(page, label: str) -> int:
     return int(box.inner_text().split("\n")[-1].replace(" ", "").replace("\u202f", ""))
 
 
+def assert_charts_fit(page, where: str) -> None:
+    """Every chart drawn within the page's width: a legend past it is cut off, unseen."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.vega-embed')].every(e => e.querySelector('svg'))"
+    )
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('.vega-embed')].map(e => "
+        "[e.querySelector('svg').getBoundingClientRect().width, "
+        "e.parentElement.getBoundingClientRect().width])"
+    )
+    assert all(drawn <= room + 1 for drawn, room in sizes), (where, sizes)
+
+
 def _marts(db: Path) -> set[str]:
     return {r[0] for r in sql(db, "select table_name from duckdb_tables()")}
 
@@ -502,6 +515,7 @@ def test_every_page_renders(world, page):
         page.goto(f"{url}/{path}")
         wait_ready(page)
         page.get_by_role("heading", name=title).first.wait_for()
+        assert_charts_fit(page, path)
         snap(page, path)
     # Third-party requests are checked by the `page` fixture (watch_requests).
 

@@ -213,7 +213,13 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
         bottom = alt.layer(*layers_bottom).properties(
             height=170, title="Hype : volume quotidien de mentions (orange = buzz)"
         )
-        chart = alt.vconcat(top, bottom).resolve_scale(x="shared", color="independent")
+        # fit-x: without it the axes and legends came on top of the page's width, and the
+        # legends (competitors, alert severity) were cut off on the right.
+        chart = (
+            alt.vconcat(top, bottom)
+            .resolve_scale(x="shared", color="independent")
+            .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        )
         st.altair_chart(chart, width="stretch")
 
         if overlay:
