@@ -36,6 +36,7 @@ def time_x(field: str = "day:T", **kw) -> alt.X:
     return alt.X(field, title=None, axis=alt.Axis(format="%d/%m/%y", labelOverlap=True), **kw)
 
 
+SEVERITY_FR = {"critical": "critique", "warning": "attention", "info": "info"}
 RULES_FR = {
     "negative_spike": "pic négatif",
     "reputation_drift": "dérive de réputation",

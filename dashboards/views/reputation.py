@@ -161,6 +161,8 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
         alerts = res["alerts"].copy()
         if not alerts.empty:
             alerts["day"] = pd.to_datetime(alerts["day"])
+            alerts["severity"] = alerts["severity"].map(lambda s: ui.SEVERITY_FR.get(s, s))
+            alerts["rule"] = alerts["rule"].map(lambda r: ui.RULES_FR.get(r, r))
             alerts = alerts.merge(mine[["day", "reputation_index"]], on="day", how="left")
             marks = (
                 alt.Chart(alerts)
@@ -172,7 +174,7 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
                         "severity:N",
                         title="Alerte",
                         scale=alt.Scale(
-                            domain=["info", "warning", "critical"],
+                            domain=[ui.SEVERITY_FR[s] for s in ("info", "warning", "critical")],
                             range=["#17becf", "#ff7f0e", "#d62728"],
                         ),
                     ),
