@@ -64,17 +64,28 @@ pages = [
 
 @st.fragment(run_every=5)
 def snapshot_watch() -> None:
-    """Rerun the page when the pipeline publishes a new snapshot (no restart needed)."""
+    """Rerun the page when the pipeline publishes a new snapshot (no restart needed).
+
+    Only the fragment's own timed reruns compare: a whole-app run (a page opened, a widget, the
+    redirect from "/") reads the newest snapshot anyway, and rerunning it because a publish
+    came since the previous run would loop while the pipeline publishes.
+    """
     try:
         key = data.current().key
     except data.NoSnapshot:
         key = None
+    app_run = st.session_state["_app_run"]
+    if st.session_state.get("_watch_run") != app_run:  # called by the whole-app run
+        st.session_state["_watch_run"] = app_run
+        st.session_state["_snapshot_key"] = key
+        return
     seen = st.session_state.get("_snapshot_key")
     st.session_state["_snapshot_key"] = key
     if seen is not None and key is not None and seen != key:
         st.rerun(scope="app")
 
 
+st.session_state["_app_run"] = st.session_state.get("_app_run", 0) + 1
 with st.sidebar:
     snapshot_watch()
 

@@ -825,6 +825,31 @@ def test_pages_never_block_writers_and_survive_publishes(world, page):
 
 
 @pytest.mark.slow
+def test_open_page_follows_a_new_snapshot_without_reload(tmp_path, page):
+    """The sidebar's watch reruns an open page when a snapshot is published (it looks every
+    5 s). That it does not loop while the pipeline publishes: the test just above."""
+    db = make_store(tmp_path)
+    with dashboard(db) as url:
+        page.goto(f"{url}/")
+        wait_ready(page)
+        page.goto(f"{url}/alertes")
+        wait_ready(page)
+        before = metric(page, "Alertes ouvertes")
+        with store.open_writer(db) as con:  # publishes a new snapshot on exit
+            con.execute(
+                "insert into raw.alerts (alert_id, rule, brand, opened_at, severity, summary, "
+                "delivery_status, created_at, updated_at) values ('a-new', 'negative_spike', "
+                "'Globex', ?, 'warning', 'Pic de mentions négatives pour Globex', 'stored', "
+                "?, ?)",
+                [NOW, NOW, NOW],
+            )
+        deadline = time.monotonic() + 30
+        while metric(page, "Alertes ouvertes") != before + 1:
+            assert time.monotonic() < deadline, "the page did not follow the new snapshot"
+            page.wait_for_timeout(500)
+
+
+@pytest.mark.slow
 def test_empty_store_says_what_to_do(tmp_path, browser):
     """Migrated but never collected nor built: every page names the command to run."""
     db = tmp_path / "listening.duckdb"
