@@ -753,7 +753,10 @@ def test_mentions_filter_open_correct_export(world, page, tmp_path):
     assert len(files) == 1
     assert json.loads(files[0].read_text())["mention_id"] == "m-doc-xss-Acme"
     page.get_by_role("button", name="Préparer l'export CSV").click()
-    page.get_by_text("positif (en attente)").first.wait_for()
+    # In the mention's detail (the data grid's own copy of the cell is hidden: a canvas).
+    page.locator('[data-testid="stMarkdownContainer"]').get_by_text(
+        "positif (en attente)"
+    ).first.wait_for()
     # Export the current filter.
     with page.expect_download() as dl:
         page.get_by_role("button", name="Télécharger le CSV").click()
