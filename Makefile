@@ -65,7 +65,8 @@ airflow-init: install ## prepare Airflow: metadata DB migrated, pools listening_
 	$(AIRFLOW_ENV) mkdir -p "$$AIRFLOW_HOME" && echo "AIRFLOW_HOME=$$AIRFLOW_HOME" \
 		&& airflow db migrate \
 		&& airflow pools set listening_http 8 "concurrent fetch tasks (HTTP)" \
-		&& airflow pools set listening_store 1 "the single DuckDB writer: plan, load, analyze, build"
+		&& airflow pools set listening_store 1 "the single DuckDB writer: plan, load, analyze, build" \
+		&& airflow dags reserialize
 
 airflow: airflow-init ## start Airflow (scheduler, DAG processor, API server) on http://127.0.0.1:8080
 	$(AIRFLOW_ENV) exec airflow standalone

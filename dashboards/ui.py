@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import pandas as pd
@@ -36,6 +36,7 @@ def time_x(field: str = "day:T", **kw) -> alt.X:
     return alt.X(field, title=None, axis=alt.Axis(format="%d/%m/%y", labelOverlap=True), **kw)
 
 
+SEVERITY_FR = {"critical": "critique", "warning": "attention", "info": "info"}
 RULES_FR = {
     "negative_spike": "pic négatif",
     "buzz_spike": "pic de buzz",
@@ -102,14 +103,37 @@ def require(*relations: str) -> bool:
     return False
 
 
+DEFAULT_DAYS = 90  # the default period: the last 90 days of data, or all of it when shorter
+
+
+def default_period(first: date, last: date, anchor: date | None) -> tuple[date, date]:
+    """The period a page opens on: DEFAULT_DAYS ending on the store's last mention day
+    (``anchor``), kept inside the page's own bounds ``first``..``last``."""
+    end = min(max(anchor or last, first), last)
+    return max(first, end - timedelta(days=DEFAULT_DAYS - 1)), end
+
+
+def _day(value: object) -> date | None:
+    """A date from what a query returns for a DATE (a pandas Timestamp, NaT when empty)."""
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, datetime) else value
+
+
 def period_filter(first: date | None, last: date | None, key: str = "period") -> tuple[date, date]:
-    """A period picker in the sidebar, defaulting to the last 12 months of data."""
-    last = last or date.today()
-    first = first or (last - timedelta(days=365))
-    default_start = max(first, last - timedelta(days=365))
+    """A period picker in the sidebar; the page's data spans ``first``..``last``.
+
+    It opens on the store's last mention day, never on today: a mart may run on to the day of
+    the build (reputation_daily does), and a store of older data must still open on its data.
+    """
+    anchor = _day(data.query("last_mention_day")["last_day"].iloc[0])
+    first, last = _day(first), _day(last)
+    last = last or anchor or date.today()
+    first = first or (last - timedelta(days=DEFAULT_DAYS - 1))
+    default = default_period(first, last, anchor)
     value = st.sidebar.date_input(
         "Période",
-        value=(default_start, last),
+        value=default,
         min_value=first,
         max_value=last,
         key=key,
@@ -119,7 +143,7 @@ def period_filter(first: date | None, last: date | None, key: str = "period") ->
         return value[0], value[1]
     if isinstance(value, tuple | list) and len(value) == 1:
         return value[0], value[0]
-    return default_start, last
+    return default
 
 
 def fmt_pct(x: float | None) -> str:

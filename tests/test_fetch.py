@@ -51,7 +51,7 @@ def test_user_agent_body_and_validators(feed_server):
     assert result.permanent_redirect is None and not result.not_modified
     sent = feed_server.requests_to("/feed.xml")[0].headers
     assert sent["user-agent"] == USER_AGENT
-    assert f"listening/{__version__} (+https://github.com/listening-fr/listening)" == USER_AGENT
+    assert f"listening/{__version__} (self-hosted social listening)" == USER_AGENT
     assert "if-none-match" not in sent and "if-modified-since" not in sent
 
 

@@ -1,4 +1,5 @@
--- A brand's set (itself and its competitors), week by week.
+-- A brand's set (itself and its competitors), week by week: the weeks (Monday
+-- to Sunday) that overlap the period.
 select
     week,
     competitor,
@@ -9,5 +10,5 @@ select
     net_sentiment,
 from share_of_voice
 where brand = $brand
-    and week between $start and $end
+    and week between $start - interval 6 day and $end
 order by week, competitor

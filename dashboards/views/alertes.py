@@ -9,7 +9,6 @@ import ui
 
 ALL = "Toutes"
 LIMIT = 1000
-SEVERITY_FR = {"critical": "critique", "warning": "attention", "info": "info"}
 DELIVERY_FR = {
     "sent": "envoyée",
     "failed": "échec (réessai au prochain build)",
@@ -41,7 +40,7 @@ if ui.require("alerts"):
         st.caption(f"Les tableaux montrent les {LIMIT} premières alertes (ouvertes d'abord).")
     open_ = alerts[alerts["is_open"]]
     view = alerts.assign(
-        severity=alerts["severity"].map(lambda s: SEVERITY_FR.get(s, s)),
+        severity=alerts["severity"].map(lambda s: ui.SEVERITY_FR.get(s, s)),
         delivery_status=alerts["delivery_status"].map(lambda s: DELIVERY_FR.get(s, s)),
         rule=alerts["rule"].map(lambda r: ui.RULES_FR.get(r, r)),
         evidence=alerts["evidence"].map(lambda e: len(e) if e is not None else 0),

@@ -21,8 +21,11 @@ if ui.require("share_of_voice"):
         ui.done(t0)
         st.stop()
     brand = st.sidebar.selectbox("Marque", list(spans["brand"]), key="p_brand")
+    # The mart has one row per week (its Monday): the period runs to the last week's Sunday.
     start, end = ui.period_filter(
-        spans["first_week"].min(), spans["last_week"].max(), key="p_period"
+        spans["first_week"].min(),
+        spans["last_week"].max() + pd.Timedelta(days=6),
+        key="p_period",
     )
     measure = st.radio(
         "Mesure",

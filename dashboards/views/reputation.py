@@ -161,6 +161,8 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
         alerts = res["alerts"].copy()
         if not alerts.empty:
             alerts["day"] = pd.to_datetime(alerts["day"])
+            alerts["severity"] = alerts["severity"].map(lambda s: ui.SEVERITY_FR.get(s, s))
+            alerts["rule"] = alerts["rule"].map(lambda r: ui.RULES_FR.get(r, r))
             alerts = alerts.merge(mine[["day", "reputation_index"]], on="day", how="left")
             marks = (
                 alt.Chart(alerts)
@@ -172,7 +174,7 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
                         "severity:N",
                         title="Alerte",
                         scale=alt.Scale(
-                            domain=["info", "warning", "critical"],
+                            domain=[ui.SEVERITY_FR[s] for s in ("info", "warning", "critical")],
                             range=["#17becf", "#ff7f0e", "#d62728"],
                         ),
                     ),
@@ -213,7 +215,13 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
         bottom = alt.layer(*layers_bottom).properties(
             height=170, title="Hype : volume quotidien de mentions (orange = buzz)"
         )
-        chart = alt.vconcat(top, bottom).resolve_scale(x="shared", color="independent")
+        # fit-x: without it the axes and legends came on top of the page's width, and the
+        # legends (competitors, alert severity) were cut off on the right.
+        chart = (
+            alt.vconcat(top, bottom)
+            .resolve_scale(x="shared", color="independent")
+            .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        )
         st.altair_chart(chart, width="stretch")
 
         if overlay:

@@ -26,6 +26,10 @@ if ui.require("aspects_daily", "mentions"):
         st.info("Aucun sujet sur la période : élargissez-la.")
     else:
         weekly["week"] = pd.to_datetime(weekly["week"])
+        # A rect on a time axis needs both edges: without x2 every cell of a row spans the
+        # whole axis and the row shows one colour. One cell per (aspect, week), Monday to Monday.
+        weekly["week_end"] = weekly["week"] + pd.Timedelta(days=7)
+        weekly["mid_week"] = weekly["week"] + pd.Timedelta(days=3.5)  # the area over its cells
         totals = (
             weekly.groupby("aspect")
             .agg(n=("n_mentions", "sum"), pos=("n_positive", "sum"), neg=("n_negative", "sum"))
@@ -36,7 +40,7 @@ if ui.require("aspects_daily", "mentions"):
             alt.Chart(weekly)
             .mark_area(opacity=0.8)
             .encode(
-                x=ui.time_x("week:T"),
+                x=ui.time_x("mid_week:T"),
                 y=alt.Y("n_mentions:Q", title="Mentions par semaine", stack=True),
                 color=alt.Color("aspect:N", title="Sujet"),
                 tooltip=[
@@ -53,6 +57,7 @@ if ui.require("aspects_daily", "mentions"):
             .mark_rect()
             .encode(
                 x=ui.time_x("week:T"),
+                x2="week_end:T",
                 y=alt.Y("aspect:N", title=None, sort=list(totals.index)),
                 color=alt.Color(
                     "mean_sentiment:Q",

@@ -38,7 +38,9 @@ from listening import __version__
 from listening.errors import SourceBlocked
 from listening.guard import AddressRule, GuardedAdapter, check_url, response_deadline
 
-USER_AGENT = f"listening/{__version__} (+https://github.com/listening-fr/listening)"
+# No "+URL" contact: the project has no public home page, and a made-up one would send site
+# operators to someone else's address (tests/test_links.py).
+USER_AGENT = f"listening/{__version__} (self-hosted social listening)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})  # RFC 9110 §15.4.2 and §15.4.9
 CHUNK = 64 * 1024

@@ -20,7 +20,7 @@ from listening.guard import AddressRule, GuardedAdapter
 TRIES = 3
 BACKOFF_SECONDS = 1.0  # waits 1 s, then 2 s between the 3 tries
 TIMEOUT = (5.0, 10.0)  # connect, read (seconds)
-USER_AGENT = "listening-alerts (+https://github.com/listening)"
+USER_AGENT = "listening-alerts (self-hosted social listening)"  # no made-up contact URL
 
 
 @dataclass
