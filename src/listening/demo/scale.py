@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -43,6 +44,11 @@ CHAIN = (
     ("listening_reputation", "asset_triggered"),
 )
 ROOT = Path(__file__).resolve().parents[3]
+# As `make airflow-init` creates them.
+POOLS = {
+    "listening_http": {"slots": 8, "description": "concurrent fetch tasks (HTTP)"},
+    "listening_store": {"slots": 1, "description": "the single DuckDB writer"},
+}
 
 
 def _free_port() -> int:
@@ -137,13 +143,25 @@ class Cluster:
     the separation is not enforced (``self.fetch_user`` is None).
     """
 
-    def __init__(self, config_file: Path, out, *, fetch_user: str | None = FETCH_USER):
+    def __init__(
+        self,
+        config_file: Path,
+        out,
+        *,
+        fetch_user: str | None = FETCH_USER,
+        trace_fetch: bool = False,
+    ):
         self.config_file = config_file.resolve()
         self.config = load_config(self.config_file)
         if self.config.staging_path is None:
             raise ListeningError(f"{config_file}: set settings.staging_dir for the scale run")
         self.db = self.config.store_path
         self.staging = self.config.staging_path
+        if self.staging.resolve().is_relative_to(self.db.parent.resolve()):
+            raise ListeningError(
+                f"settings.staging_dir ({self.staging}) is inside the store's folder: fetch "
+                "workers must reach the staging folder without reaching the store"
+            )
         self.out = out
         self.is_root = os.geteuid() == 0
         self.fetch_user = fetch_user if self.is_root else None
@@ -153,6 +171,11 @@ class Cluster:
         self.base_url = ""
         self.pg_dsn = ""
         self.worker_uids: dict[str, int] = {}
+        # With trace_fetch, the fetch worker runs under `strace -f -e trace=%file`: every path
+        # it or its task processes open, stat or create lands in self.fetch_trace.
+        self.trace_fetch = trace_fetch
+        self.fetch_trace: Path | None = None
+        self.fetch_python = sys.executable
         self.report = RunReport()
         self._session = None
 
@@ -182,8 +205,9 @@ class Cluster:
         self._start_redis(redis)
         env = self._airflow_env()
         self._airflow(["db", "migrate"], env, "airflow db migrate")
-        self._airflow(["pools", "set", "listening_http", "8", "fetch tasks"], env, "pool")
-        self._airflow(["pools", "set", "listening_store", "1", "the writer"], env, "pool")
+        pools = self.folder / "pools.json"  # one CLI start for both (each costs seconds)
+        pools.write_text(json.dumps(POOLS), "utf-8")
+        self._airflow(["pools", "import", str(pools)], env, "airflow pools import")
         for name in ("api-server", "scheduler", "dag-processor"):
             self._spawn(name, [self._airflow_bin(), name], env)
         celery = [self._airflow_bin(), "celery", "worker", "--skip-serve-logs"]
@@ -203,13 +227,22 @@ class Cluster:
             os.chown(home, entry.pw_uid, fetch_gid)
             fetch_env.update(HOME=str(home), USER=entry.pw_name, LOGNAME=entry.pw_name)
             user_kw = {"user": entry.pw_uid, "group": fetch_gid, "extra_groups": []}
-            python = self._fetch_python(fetch_env, user_kw)
+            python = self.fetch_python = self._fetch_python(fetch_env, user_kw)
             fetch_airflow = str(Path(python).with_name("airflow"))
             fetch_env["PATH"] = f"{Path(python).parent}{os.pathsep}{fetch_env['PATH']}"
             self._check_fetch_user_reach(python, fetch_env, user_kw)
+        fetch_cmd = [fetch_airflow, *celery[1:], "-q", FETCH_QUEUE, "-c", "2", "-H", "fetch@%h"]
+        if self.trace_fetch:
+            self.fetch_trace = self.folder / "logs" / "worker-fetch.strace"
+            self.fetch_trace.touch()
+            if self.fetch_user:
+                os.chown(self.fetch_trace, pwd.getpwnam(self.fetch_user).pw_uid, -1)
+            strace = _need("strace", "strace")
+            trace = [strace, "-f", "-qq", "--seccomp-bpf", "-e", "trace=%file", "-o"]
+            fetch_cmd = [*trace, str(self.fetch_trace), "--", *fetch_cmd]
         self._spawn(
             "worker-fetch",
-            [fetch_airflow, *celery[1:], "-q", FETCH_QUEUE, "-c", "2", "-H", "fetch@%h"],
+            fetch_cmd,
             fetch_env,
             umask=0o002,
             **user_kw,
@@ -295,11 +328,6 @@ class Cluster:
         if self.fetch_user:
             gid = ensure_fetch_user(self.fetch_user).pw_gid
         self.db.parent.mkdir(parents=True, exist_ok=True)
-        if self.staging.resolve().is_relative_to(self.db.parent.resolve()):
-            raise ListeningError(
-                f"settings.staging_dir ({self.staging}) is inside the store's folder: fetch "
-                "workers must reach the staging folder without reaching the store"
-            )
         self.db.parent.chmod(0o700)
         for shared in (self.staging, self.folder / "airflow" / "logs"):
             shared.mkdir(parents=True, exist_ok=True)
