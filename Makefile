@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml uv.lock
 demo: install ## run the whole pipeline on the bundled French demo world
 	$(BIN)/listening demo --airflow
 
-test: install browser ## run the test suite
+test: install browser install-scale scale-system ## run the test suite
 	$(BIN)/pytest
 
 # The dashboard tests drive Debian's Chromium (never a downloaded browser build).
@@ -83,11 +83,12 @@ $(SCALE_STAMP): $(STAMP)
 	$(UV) sync --frozen --extra scale --inexact --python $(PYTHON)
 	@touch $@
 
-scale-system: ## install Debian's postgresql and redis-server (apt, as root) when missing
-	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; } || { \
+scale-system: ## install Debian's postgresql, redis-server and strace (apt, as root) when missing
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null \
+		&& command -v strace >/dev/null; } || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq \
-			&& apt-get install -y -qq -o DPkg::Lock::Timeout=600 postgresql redis-server; \
-		else echo "the scale demo needs: sudo apt-get install postgresql redis-server"; \
+			&& apt-get install -y -qq -o DPkg::Lock::Timeout=600 postgresql redis-server strace; \
+		else echo "the scale demo and its test need: sudo apt-get install postgresql redis-server strace"; \
 		exit 1; fi; }
 
 scale-demo: install-scale scale-system ## the DAGs on Celery: PostgreSQL, Redis, 2 workers (as root)

@@ -128,8 +128,12 @@ def _counts(db: Path) -> dict[str, object]:
     con = store.open_reader(db)
     try:
         out: dict[str, object] = {
-            "document_ids": {r[0] for r in con.execute("select document_id from documents")},
-            "mention_ids": {r[0] for r in con.execute("select mention_id from mentions")},
+            "document_ids": {
+                r[0] for r in con.execute("select document_id from documents").fetchall()
+            },
+            "mention_ids": {
+                r[0] for r in con.execute("select mention_id from mentions").fetchall()
+            },
         }
         for mart in marts:
             out[mart] = con.execute(f"select count(*) from {mart}").fetchone()[0]

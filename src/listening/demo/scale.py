@@ -130,6 +130,7 @@ class RunReport:
     startup_s: float = 0.0  # from the first process started to the DAGs parsed
     run_s: float = 0.0  # from the trigger to the chain's last success
     peak_pss_mib: float = 0.0  # all the processes started, sampled while waiting
+    peak_by_process: dict[str, float] = field(default_factory=dict)  # each one's own peak
     dag_runs: list[dict] = field(default_factory=list)
 
 
@@ -490,8 +491,13 @@ class Cluster:
                 )
 
     def _sample_memory(self) -> None:
-        pss = _pss_of_sessions({p.popen.pid for p in self.procs})
-        self.report.peak_pss_mib = max(self.report.peak_pss_mib, pss / 1024)
+        by_session = _pss_of_sessions({p.popen.pid for p in self.procs})
+        self.report.peak_pss_mib = max(self.report.peak_pss_mib, sum(by_session.values()) / 1024)
+        for p in self.procs:
+            mib = by_session.get(p.popen.pid, 0) / 1024
+            self.report.peak_by_process[p.name] = max(
+                self.report.peak_by_process.get(p.name, 0), mib
+            )
 
     # -- the REST API ------------------------------------------------------------------------
 
@@ -596,9 +602,9 @@ def _uid_of(pid: int) -> int:
     raise ListeningError(f"no Uid line in /proc/{pid}/status")
 
 
-def _pss_of_sessions(sessions: set[int]) -> int:
-    """Proportional set size (KiB) of every process in these sessions (shared pages split)."""
-    total = 0
+def _pss_of_sessions(sessions: set[int]) -> dict[int, int]:
+    """Proportional set size (KiB, shared pages split) of each session's processes."""
+    total: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -609,7 +615,7 @@ def _pss_of_sessions(sessions: set[int]) -> int:
                 continue
             for line in Path(entry.path, "smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    total[sid] = total.get(sid, 0) + int(line.split()[1])
                     break
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile, or not ours to read
@@ -674,8 +680,10 @@ def run_scale_demo(
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print_summary(db, out)
+    peaks = ", ".join(f"{k} {v:.0f}" for k, v in report.peak_by_process.items())
+    out.result(f"\npeak memory per process (PSS, MiB): {peaks}")
     out.result(
-        f"\nstartup {report.startup_s:.0f} s, DAG runs {report.run_s:.0f} s, "
+        f"startup {report.startup_s:.0f} s, DAG runs {report.run_s:.0f} s, "
         f"peak memory {report.peak_pss_mib:.0f} MiB (PSS of every process started), "
         f"total {time.monotonic() - started:.0f} s. Store: {db}"
     )
