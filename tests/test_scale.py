@@ -40,6 +40,20 @@ SMALL_WORLD = ("gourmandises-du-nord", "la-penderie", "cuisine-de-mamie")
 DEADLINE_S = 600  # from the trigger to the last DAG run's success (CI machines are shared)
 
 
+class _Lines:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def progress(self, message: str) -> None:
+        pass
+
+    def say(self, message: str) -> None:
+        self.lines.append(message)
+        print(message, flush=True)
+
+    result = say
+
+
 # -- staging_dir ------------------------------------------------------------------------------
 
 
@@ -87,6 +101,32 @@ def test_scale_run_refuses_staging_inside_the_store_folder(tmp_path):
         Cluster(tmp_path / "listening.toml", out=None)
 
 
+def test_an_interrupted_start_stops_what_it_started_and_removes_its_folder(tmp_path):
+    """Ctrl-C (or any failure) after PostgreSQL and Redis started: both stopped, folder gone."""
+    from listening.demo.scale import Cluster
+
+    write_config(
+        tmp_path / "listening.toml",
+        {"Blog": "http://127.0.0.1:9/feed/"},
+        staging_dir="staging",
+    )
+    cluster = Cluster(tmp_path / "listening.toml", _Lines())
+    folders = []
+
+    def interrupted():
+        folders.append(cluster.folder)
+        raise KeyboardInterrupt
+
+    cluster._airflow_env = interrupted
+    with pytest.raises(KeyboardInterrupt), cluster:
+        pass
+    assert sorted(name for name, _ in cluster.started) == ["postgres", "redis"]
+    for _name, pid in cluster.started:
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)  # neither the process nor anything in its group is left
+    assert folders and folders[0] is not None and not folders[0].exists()
+
+
 # -- queues in the DAGs -----------------------------------------------------------------------
 
 
@@ -107,20 +147,6 @@ def test_store_tasks_run_on_the_store_queue_and_fetch_on_the_default_one():
 
 
 # -- the whole thing on Celery ----------------------------------------------------------------
-
-
-class _Lines:
-    def __init__(self):
-        self.lines: list[str] = []
-
-    def progress(self, message: str) -> None:
-        pass
-
-    def say(self, message: str) -> None:
-        self.lines.append(message)
-        print(message, flush=True)
-
-    result = say
 
 
 def _counts(db: Path) -> dict[str, object]:

@@ -168,6 +168,7 @@ class Cluster:
         self.fetch_user = fetch_user if self.is_root else None
         self.store_user = getpass.getuser()
         self.procs: list[Proc] = []
+        self.started: list[tuple[str, int]] = []  # every (name, PID) ever started, kept
         self.folder: Path | None = None
         self.base_url = ""
         self.pg_dsn = ""
@@ -206,11 +207,13 @@ class Cluster:
         self._start_redis(redis)
         env = self._airflow_env()
         self._airflow(["db", "migrate"], env, "airflow db migrate")
-        pools = self.folder / "pools.json"  # one CLI start for both (each costs seconds)
-        pools.write_text(json.dumps(POOLS), "utf-8")
-        self._airflow(["pools", "import", str(pools)], env, "airflow pools import")
         for name in ("api-server", "scheduler", "dag-processor"):
             self._spawn(name, [self._airflow_bin(), name], env)
+        # While they start (nothing is triggered before the API answers and the DAGs are
+        # parsed): the pools, in one CLI start for both (each start costs seconds).
+        pools = self.folder / "pools.json"
+        pools.write_text(json.dumps(POOLS), "utf-8")
+        self._airflow(["pools", "import", str(pools)], env, "airflow pools import")
         celery = [self._airflow_bin(), "celery", "worker", "--skip-serve-logs"]
         self._spawn(
             "worker-store",
@@ -256,14 +259,26 @@ class Cluster:
         self.out.result(f"scale: ready in {self.report.startup_s:.0f} s")
 
     def stop(self) -> None:
-        """Stop every process started, newest first, by PID (its process group)."""
-        for proc in reversed(self.procs):
-            sig = signal.SIGINT if proc.name == "postgres" else signal.SIGTERM  # fast shutdown
-            _stop_group(proc.popen, sig)
-        self.procs.clear()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
+        """Stop every process started, by PID: each one's whole process group (it leads
+        its own session), Airflow first, then Redis and PostgreSQL. A second Ctrl-C does not
+        cut this short."""
+        try:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: signals go elsewhere anyway
+            previous = None
+        try:
+            services = {"postgres", "redis"}
+            _stop_groups([p.popen for p in self.procs if p.name not in services], signal.SIGTERM)
+            _stop_groups([p.popen for p in self.procs if p.name == "redis"], signal.SIGTERM)
+            # SIGINT is PostgreSQL's fast shutdown (SIGTERM waits for clients to leave).
+            _stop_groups([p.popen for p in self.procs if p.name == "postgres"], signal.SIGINT)
+            self.procs.clear()
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def _fetch_python(self, env: dict[str, str], user_kw: dict) -> str:
         """This venv's Python when the fetch user can run it; else a venv of its own (as a
@@ -276,7 +291,7 @@ class Cluster:
             except OSError:  # not even executable by that user
                 return False
 
-        if runs([sys.executable, "-c", "import listening, airflow.providers.celery"]):
+        if runs([sys.executable, "-c", "import listening"]):
             return sys.executable
         new_enough = "import sys; sys.exit(sys.version_info < (3, 11))"
         for candidate in ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.11"):
@@ -304,7 +319,8 @@ class Cluster:
     def _check_fetch_user_reach(self, python: str, env: dict[str, str], user_kw: dict) -> None:
         """The fetch user must read the code and the config, and must not reach the store."""
         probe = (
-            "import sys, listening, airflow.providers.celery\n"
+            "import sys, listening, importlib.metadata as m\n"
+            "m.version('apache-airflow-providers-celery')\n"
             "open(sys.argv[1]).close()\n"
             "try:\n    open(sys.argv[2], 'rb')\nexcept PermissionError:\n    sys.exit(0)\n"
             "sys.exit('the store is readable')\n"
@@ -462,6 +478,7 @@ class Cluster:
             )
         proc = Proc(name, popen, log)
         self.procs.append(proc)
+        self.started.append((name, popen.pid))
         self.out.progress(f"scale: started {name} (pid {popen.pid})")
         return proc
 
@@ -622,22 +639,23 @@ def _pss_of_sessions(sessions: set[int]) -> dict[int, int]:
     return total
 
 
-def _stop_group(popen: subprocess.Popen, first: signal.Signals) -> None:
-    try:
-        pgid = os.getpgid(popen.pid)
-    except ProcessLookupError:
-        popen.poll()
-        return
-    for sig, wait in ((first, 30), (signal.SIGKILL, 10)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, sig)
-        try:
-            popen.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)  # a child that outlived its leader
+def _stop_groups(popens: list[subprocess.Popen], first: signal.Signals) -> None:
+    """Signal each process group (its leader's PID), wait up to 30 s, then SIGKILL."""
+
+    def kill(popen: subprocess.Popen, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(popen.pid, sig)  # start_new_session: the group id is the leader's PID
+
+    for popen in popens:
+        kill(popen, first)
+    deadline = time.monotonic() + 30
+    for popen in popens:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(max(0.1, deadline - time.monotonic()))
+    for popen in popens:
+        kill(popen, signal.SIGKILL)  # a leader that would not stop, or a child outliving it
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(10)
 
 
 # -- the demo ---------------------------------------------------------------------------------
