@@ -199,7 +199,6 @@ def test_celery_cluster_builds_the_library_store_with_fetch_kept_off_it(tmp_path
             with Cluster(config.path, out, trace_fetch=True) as cluster:
                 report = cluster.run_chain(timeout=DEADLINE_S)
                 tis = cluster.task_instances()
-                trace = cluster.fetch_trace.read_text("utf-8", errors="replace")
                 fetch_uid = cluster.worker_uids["worker-fetch"]
                 # As the fetch user, the store cannot even be opened.
                 denied = subprocess.run(
@@ -209,6 +208,7 @@ def test_celery_cluster_builds_the_library_store_with_fetch_kept_off_it(tmp_path
                     text=True,
                 )
                 store_uid = cluster.worker_uids["worker-store"]
+            trace = cluster.fetch_trace_text
             scale_counts = _counts(db)
             store_mode = stat.S_IMODE(db.parent.stat().st_mode)
 

@@ -177,6 +177,7 @@ class Cluster:
         # it or its task processes open, stat or create lands in self.fetch_trace.
         self.trace_fetch = trace_fetch
         self.fetch_trace: Path | None = None
+        self.fetch_trace_text = ""  # its content, kept when the cluster stops
         self.fetch_python = sys.executable
         self.report = RunReport()
         self._session = None
@@ -242,7 +243,9 @@ class Cluster:
             if self.fetch_user:
                 os.chown(self.fetch_trace, pwd.getpwnam(self.fetch_user).pw_uid, -1)
             strace = _need("strace", "strace")
-            trace = [strace, "-f", "-qq", "--seccomp-bpf", "-e", "trace=%file", "-o"]
+            # -s 4096: whole paths (strace cuts strings at 32 characters by default)
+            trace = [strace, "-f", "-qq", "-s", "4096", "--seccomp-bpf", "-e", "trace=%file"]
+            trace.append("-o")
             fetch_cmd = [*trace, str(self.fetch_trace), "--", *fetch_cmd]
         self._spawn(
             "worker-fetch",
@@ -273,6 +276,9 @@ class Cluster:
             # SIGINT is PostgreSQL's fast shutdown (SIGTERM waits for clients to leave).
             _stop_groups([p.popen for p in self.procs if p.name == "postgres"], signal.SIGINT)
             self.procs.clear()
+            if self.fetch_trace is not None and self.fetch_trace.exists():
+                # read once strace has exited (and flushed), before the folder goes
+                self.fetch_trace_text = self.fetch_trace.read_text("utf-8", errors="replace")
             if self.folder is not None:
                 shutil.rmtree(self.folder, ignore_errors=True)
                 self.folder = None
