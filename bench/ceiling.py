@@ -2,8 +2,8 @@
 
 Generates a store shaped like a large deployment (default: 10M documents over 3 years of which
 3M name a brand, 300k authors with a long tail, 6 brands, 2,000 sources, 30 % posts and 70 %
-comments in threads, texts of 3 to 400 French words taken from the demo's text material) with
-DuckDB SQL, then measures:
+comments in threads, each source with its own voices, texts of 3 to 400 French words taken from
+the demo's text material) with DuckDB SQL, then measures:
 
 - `listening build` as a command (a child process): wall time and peak resident memory (its
   rusage), the store and snapshot sizes after it;
@@ -15,7 +15,7 @@ The same is measured in the same run on a baseline store --baseline-fraction (0.
 the ratios show how each figure grows with the volume.
 
     .venv/bin/python bench/ceiling.py                         # 10M documents (an hour or more)
-    .venv/bin/python bench/ceiling.py --documents 200000      # a quick check
+    .venv/bin/python bench/ceiling.py --documents 200000      # a quick check (6,000 authors)
 """
 
 from __future__ import annotations
@@ -69,20 +69,30 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
     """)
     n_posts = int(n_docs * 0.3)
     share = n_mentions / n_docs  # documents naming a brand
-    # Authors: a long tail (the square of a uniform draw favours the first ids).
+    # Authors: each source has its own voices (n_authors / n_sources of them), with a long
+    # tail (the square of a uniform draw favours the first ones): the regulars of a site.
+    per_source = max(1, n_authors // n_sources)
     con.execute(f"""
         create temp table gen as
+        with docs as (
+            select
+                i,
+                case when i < {n_posts} then i
+                    else cast(hash(i, 't') % {n_posts} as bigint) end as thread,
+            from range({n_docs}) as r(i)
+        )
         select
             i,
             i < {n_posts} as is_post,
-            case when i < {n_posts} then i
-                else cast(hash(i, 't') % {n_posts} as bigint) end as thread,
-            cast(floor({n_authors} * pow((hash(i, 'a') % 1000000) / 1e6, 2)) as bigint) as a,
+            thread,
+            (thread % {n_sources}) * {per_source}
+                + cast(floor({per_source} * pow((hash(i, 'a') % 1000000) / 1e6, 2)) as bigint)
+                as a,
             (hash(i, 'm') % 1000000) / 1e6 < {share} as names_brand,
             cast(hash(i, 'b') % 6 as integer) as b,
             -- 3 to 400 words, most documents short (comments), a few long (articles)
             3 + cast(floor(397 * pow((hash(i, 'n') % 1000000) / 1e6, 3)) as integer) as n_words,
-        from range({n_docs}) as r(i)
+        from docs
     """)
     # Posting grows over the years; comments follow their post within days.
     con.execute(f"""
@@ -182,10 +192,9 @@ def query_params(snapshot: Path) -> tuple[dict, dict]:
     """Realistic parameters: the busiest brand, its last 90 days, its busiest author…"""
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        brand, rival = con.execute(
-            "select brand, any_value(brand) from mentions group by brand "
-            "order by count(*) desc limit 1"
-        ).fetchone()
+        brand = con.execute(
+            "select brand from mentions group by brand order by count(*) desc limit 1"
+        ).fetchone()[0]
         rival = next(b for b in BRANDS if b != brand)
         end = con.execute("select max(published_at)::date from mentions").fetchone()[0]
         start = con.execute("select ?::date - 90", [end]).fetchone()[0]
@@ -294,7 +303,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=10_000_000)
     parser.add_argument("--mention-share", type=float, default=0.3, help="default 0.3")
-    parser.add_argument("--authors", type=int, default=300_000)
+    parser.add_argument(
+        "--authors", type=int, help="default: 3 %% of the documents (300,000 for 10M)"
+    )
     parser.add_argument("--baseline-fraction", type=float, default=0.1)
     parser.add_argument("--runs", type=int, default=20, help="runs per query (default 20)")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads to generate")
@@ -307,7 +318,7 @@ def main() -> None:
         f = args.baseline_fraction
         for label, scale in (("baseline", f), ("target", 1.0)):
             n_docs = max(1000, int(args.documents * scale))
-            n_authors = max(100, int(args.authors * scale))
+            n_authors = max(100, int((args.authors or 0.03 * args.documents) * scale))
             print(f"{label}: {n_docs:,} documents", flush=True)
             results[label] = measure(
                 Path(tmp) / label, n_docs, int(n_docs * args.mention_share), n_authors, args

@@ -209,6 +209,7 @@ def test_celery_cluster_builds_the_library_store_with_fetch_kept_off_it(tmp_path
                 )
                 store_uid = cluster.worker_uids["worker-store"]
             trace = cluster.fetch_trace_text
+            (tmp_path / "worker-fetch.strace").write_text(trace, "utf-8")  # kept for a look
             scale_counts = _counts(db)
             store_mode = stat.S_IMODE(db.parent.stat().st_mode)
 
@@ -252,7 +253,10 @@ def test_celery_cluster_builds_the_library_store_with_fetch_kept_off_it(tmp_path
 
     # The fetch worker (and every task process it forked) never touched the store's folder:
     # not an open, not a stat. The trace did record its work in the staging folder.
-    assert str(config.staging_path) in trace, "the trace saw no staging write: is it tracing?"
+    assert str(config.staging_path) in trace, (
+        f"the trace saw no staging write: is it tracing? {len(trace.splitlines())} lines in "
+        f"{tmp_path / 'worker-fetch.strace'}"
+    )
     store_dir = str(db.parent)
     touched = [line for line in trace.splitlines() if store_dir in line]
     assert touched == [], "\n".join(touched[:10])
