@@ -237,26 +237,33 @@ class Cluster:
             fetch_env["PATH"] = f"{Path(python).parent}{os.pathsep}{fetch_env['PATH']}"
             self._check_fetch_user_reach(python, fetch_env, user_kw)
         fetch_cmd = [fetch_airflow, *celery[1:], "-q", FETCH_QUEUE, "-c", "2", "-H", "fetch@%h"]
+        worker_kw = user_kw
         if self.trace_fetch:
             self.fetch_trace = self.folder / "logs" / "worker-fetch.strace"
-            self.fetch_trace.touch()
-            if self.fetch_user:
-                os.chown(self.fetch_trace, pwd.getpwnam(self.fetch_user).pw_uid, -1)
             strace = _need("strace", "strace")
-            # -s 4096: whole paths (strace cuts strings at 32 characters by default)
+            # -s 4096: whole paths (strace cuts strings at 32 characters by default). strace
+            # itself runs as the store user and starts the worker as the fetch user (-u):
+            # Airflow makes task processes non-dumpable, and only a privileged tracer may
+            # read the paths they pass to the kernel.
             trace = [strace, "-f", "-qq", "-s", "4096", "--seccomp-bpf", "-e", "trace=%file"]
-            trace.append("-o")
-            fetch_cmd = [*trace, str(self.fetch_trace), "--", *fetch_cmd]
-        self._spawn(
-            "worker-fetch",
-            fetch_cmd,
-            fetch_env,
-            umask=0o002,
-            **user_kw,
-        )
-        for proc in self.procs:
-            if proc.name.startswith("worker-"):
-                self.worker_uids[proc.name] = _uid_of(proc.popen.pid)
+            if self.fetch_user:
+                trace += ["-u", self.fetch_user]
+                worker_kw = {}
+            fetch_cmd = [*trace, "-o", str(self.fetch_trace), "--", *fetch_cmd]
+        fetch = self._spawn("worker-fetch", fetch_cmd, fetch_env, umask=0o002, **worker_kw)
+        store_worker = next(p for p in self.procs if p.name == "worker-store")
+        self.worker_uids["worker-store"] = _uid_of(store_worker.popen.pid)
+        worker_pid = fetch.popen.pid
+        if self.trace_fetch:
+
+            def traced_worker() -> int | None:
+                child = _child_of(fetch.popen.pid)
+                if child is None or (self.fetch_user and _uid_of(child) == os.geteuid()):
+                    return None  # not started yet, or not yet switched to the fetch user
+                return child
+
+            worker_pid = self._wait("the traced fetch worker", traced_worker, 30)
+        self.worker_uids["worker-fetch"] = _uid_of(worker_pid)
         self._connect_api()
         self.report.startup_s = time.monotonic() - started
         self.out.result(f"scale: ready in {self.report.startup_s:.0f} s")
@@ -623,6 +630,12 @@ def _uid_of(pid: int) -> int:
         if line.startswith("Uid:"):
             return int(line.split()[1])
     raise ListeningError(f"no Uid line in /proc/{pid}/status")
+
+
+def _child_of(pid: int) -> int | None:
+    """The first child of ``pid`` once it has one (the worker strace started)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0]) if children else None
 
 
 def _pss_of_sessions(sessions: set[int]) -> dict[int, int]:
