@@ -502,6 +502,8 @@ class Cluster:
             self._check_alive()
             try:
                 last = check()
+            except ListeningError:
+                raise  # a verdict (a DAG run failed), not a service still starting
             except Exception as exc:  # a service still starting: refused, 503, not parsed
                 last = exc
             if last and not isinstance(last, Exception):
