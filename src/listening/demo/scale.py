@@ -204,6 +204,12 @@ class Cluster:
         self.folder.chmod(0o755)  # the fetch user must traverse it (not read the store)
         self.out.say(f"scale: everything under {self.folder}")
         fetch_gid = self._prepare_folders()
+        self.dags = ROOT / "dags"
+        if self.fetch_user:
+            # Every host needs the same DAG files at the same path; a copy in the shared folder
+            # also serves a checkout the fetch user cannot read (a clone under /root).
+            self.dags = self.folder / "dags"
+            shutil.copytree(ROOT / "dags", self.dags, ignore=shutil.ignore_patterns("__pycache__"))
         self._start_postgres(pg_bin)
         self._start_redis(redis)
         env = self._airflow_env()
@@ -321,7 +327,9 @@ class Cluster:
         uv_cmd = [uv] if uv else [shutil.which("python3") or "python3", "-m", "uv"]
         uv_env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
         self._run([*uv_cmd, "venv", "-q", "--python", candidate, str(venv)], "fetch venv", uv_env)
-        sync = ["sync", "-q", "--frozen", "--extra", "scale", "--no-dev", "--python", candidate]
+        # --no-editable: the package itself goes into the venv, the checkout need not be readable
+        sync = ["sync", "-q", "--frozen", "--extra", "scale", "--no-dev", "--no-editable"]
+        sync += ["--python", candidate]
         self._run(
             [*uv_cmd, *sync, "--project", str(ROOT)],
             f"fetch venv: uv sync (the fetch user cannot run {sys.executable})",
@@ -433,7 +441,7 @@ class Cluster:
         assert self.folder is not None
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        dags = ROOT / "dags"
+        dags = self.dags
         return {
             **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
             "AIRFLOW_HOME": str(self.folder / "airflow"),
