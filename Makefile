@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml uv.lock
 demo: install ## run the whole pipeline on the bundled French demo world
 	$(BIN)/listening demo --airflow
 
-test: install browser ## run the test suite
+test: install browser install-scale scale-system ## run the test suite
 	$(BIN)/pytest
 
 # The dashboard tests drive Debian's Chromium (never a downloaded browser build).
@@ -70,3 +70,27 @@ airflow-init: install ## prepare Airflow: metadata DB migrated, pools listening_
 
 airflow: airflow-init ## start Airflow (scheduler, DAG processor, API server) on http://127.0.0.1:8080
 	$(AIRFLOW_ENV) exec airflow standalone
+
+# -- Scale-out on one machine (README "Growing past one machine") ------------------------------
+# The scale extra (Celery, PostgreSQL client) on top of the default install, and Debian's
+# postgresql and redis-server; `make scale-demo` then runs the DAGs on the CeleryExecutor.
+SCALE_STAMP := $(VENV)/.installed-scale
+
+.PHONY: install-scale scale-system scale-demo
+
+install-scale: $(SCALE_STAMP) ## add the scale extra (apache-airflow[celery,postgres]) to .venv
+
+$(SCALE_STAMP): $(STAMP)
+	$(UV) sync --frozen --extra scale --inexact --python $(PYTHON)
+	@touch $@
+
+scale-system: ## install Debian's postgresql, redis-server and strace (apt, as root) when missing
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null \
+		&& command -v strace >/dev/null; } || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq \
+			&& apt-get install -y -qq -o DPkg::Lock::Timeout=600 postgresql redis-server strace; \
+		else echo "the scale demo and its test need: sudo apt-get install postgresql redis-server strace"; \
+		exit 1; fi; }
+
+scale-demo: install-scale scale-system ## the DAGs on Celery: PostgreSQL, Redis, 2 workers (as root)
+	$(BIN)/listening demo --scale --dir data/demo-scale

@@ -7,7 +7,7 @@ from datetime import datetime
 from airflow.sdk import dag, get_current_context, task
 
 from listening_assets import DOCUMENTS, MENTIONS
-from listening_runtime import DEFAULT_ARGS, POOL_STORE, TAGS, failure_callback
+from listening_runtime import DEFAULT_ARGS, POOL_STORE, QUEUE_STORE, TAGS, failure_callback
 
 DOC = """
 # listening_analyze
@@ -42,7 +42,7 @@ Re-running is safe: already analysed documents are skipped.
     on_failure_callback=failure_callback,
 )
 def listening_analyze():
-    @task(pool=POOL_STORE, outlets=[MENTIONS])
+    @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[MENTIONS])
     def analyze() -> dict:
         """Analyse the documents not analysed yet; publish the snapshot."""
         from airflow.sdk.exceptions import AirflowSkipException

@@ -8,7 +8,14 @@ from datetime import datetime
 from airflow.sdk import dag, get_current_context, task
 
 from listening_assets import DOCUMENTS
-from listening_runtime import DEFAULT_ARGS, POOL_HTTP, POOL_STORE, TAGS, failure_callback
+from listening_runtime import (
+    DEFAULT_ARGS,
+    POOL_HTTP,
+    POOL_STORE,
+    QUEUE_STORE,
+    TAGS,
+    failure_callback,
+)
 
 # A cron expression or preset ("@hourly"); "none" for manual runs only. Read from the
 # environment of the DAG processor, without I/O, so parsing this file stays cheap.
@@ -60,7 +67,7 @@ after repeated failures or a 410: `listening sources --enable NAME`.
     on_failure_callback=failure_callback,
 )
 def listening_collect():
-    @task(pool=POOL_STORE)
+    @task(pool=POOL_STORE, queue=QUEUE_STORE)
     def plan() -> list[str]:
         """Write the plan of due sources. XCom: their names, and the plan's path (key plan_path)."""
         from listening import pipeline
@@ -102,7 +109,7 @@ def listening_collect():
 
     # none_failed: load also runs when no source was due (fetch is then skipped), to load
     # what an interrupted run staged.
-    @task(pool=POOL_STORE, outlets=[DOCUMENTS], trigger_rule="none_failed")
+    @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[DOCUMENTS], trigger_rule="none_failed")
     def load() -> dict:
         """The single writer: move complete staged units into the store, publish the snapshot."""
         from airflow.sdk.exceptions import AirflowSkipException

@@ -17,6 +17,10 @@ TAGS = ["listening"]
 # Pool names: `make airflow-init` creates them (listening_http 8 slots, listening_store 1).
 POOL_HTTP = "listening_http"
 POOL_STORE = "listening_store"  # one slot: DuckDB allows a single writer process
+# The Celery queue of the tasks that open the store (plan, load, analyze, build): only the
+# worker on the store's host serves it (`make scale-demo`). fetch stays on the default queue.
+# Executors without queues (LocalExecutor of `airflow standalone`, `dags test`) ignore it.
+QUEUE_STORE = "listening_store"
 
 
 def failure_callback(context: dict[str, Any]) -> None:

@@ -181,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the stages as the project's Airflow DAGs (`airflow dags test`); needs a "
         "checkout (what `make demo` does)",
     )
+    p.add_argument(
+        "--scale",
+        action="store_true",
+        help="run the DAGs on Airflow's CeleryExecutor with PostgreSQL, Redis and two workers "
+        "(as root: the fetch worker as another user); needs the scale extra, a checkout, "
+        "postgresql and redis-server (what `make scale-demo` does)",
+    )
     p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
     p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     from listening.campaigns import add_cli as add_campaigns_cli
@@ -520,6 +527,11 @@ def cmd_match(args, out: Output) -> int:
 def cmd_demo(args, out: Output) -> int:
     from listening.demo.run import run_demo
 
+    if args.scale:
+        from listening.demo.scale import run_scale_demo
+
+        run_scale_demo(Path(args.dir), seed=args.seed, until=args.until, out=out)
+        return 0
     run_demo(Path(args.dir), seed=args.seed, until=args.until, airflow=args.airflow, out=out)
     return 0
 

@@ -25,6 +25,9 @@ _ZERO_OK = {"fetch_processes", "retention_days"}  # 0: one per CPU core; keep fo
 @dataclass(frozen=True)
 class Settings:
     store: str = "data/listening.duckdb"
+    # Where fetch writes and load reads staging files; "" = `staging/` beside the store. Set it
+    # to shared storage when fetch workers run on other machines (the store never moves).
+    staging_dir: str = ""
     allow_private_networks: bool = False
     poll_interval_minutes: int = 30
     max_failures: int = 8
@@ -84,6 +87,14 @@ class Config:
     def store_path(self) -> Path:
         """``settings.store``, relative paths taken from the config file's folder."""
         p = Path(self.settings.store).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    @property
+    def staging_path(self) -> Path | None:
+        """``settings.staging_dir`` (relative to the config's folder), or None: beside the store."""
+        if not self.settings.staging_dir:
+            return None
+        p = Path(self.settings.staging_dir).expanduser()
         return p if p.is_absolute() else (self.path.parent / p)
 
     def brand(self, name: str) -> Brand:

@@ -67,10 +67,11 @@ def init(config: Config, db: Path, say: Say | None = None) -> list[str]:
 def plan_collect(config: Config, db: Path, now: datetime, say: Say | None = None) -> Path:
     """Load what an interrupted run left, then write the plan of due units; return its path."""
     run_id = new_run_id(now)
-    run_dir = store.staging_dir(db) / run_id
+    staging = store.staging_dir(db, config.staging_path)
+    run_dir = staging / run_id
     with store.open_writer(db, on_wait=say, publish_after=False) as con:
         sync_sources(con, config, now)
-        load_staged(con, store.staging_dir(db), now, config)
+        load_staged(con, staging, now, config)
         units = plan(con, config, now)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "plan.json"
@@ -102,7 +103,7 @@ def load(
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
         sync_sources(con, config, now or _now())
-        return load_staged(con, store.staging_dir(db), now or _now(), config)
+        return load_staged(con, store.staging_dir(db, config.staging_path), now or _now(), config)
 
 
 def collect(
@@ -234,7 +235,9 @@ def forget(
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now)
         who = erasure.person(con, config, author, site)
-        stats = erasure.forget(con, db, who, now, staging=store.staging_dir(db), dry_run=dry_run)
+        stats = erasure.forget(
+            con, db, who, now, staging=store.staging_dir(db, config.staging_path), dry_run=dry_run
+        )
         if not dry_run:
             build(con, config, now)
     return ForgetResult(stats, before, db.stat().st_size)

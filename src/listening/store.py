@@ -72,8 +72,10 @@ def snapshot_path(db: Path) -> Path:
     return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
 
 
-def staging_dir(db: Path) -> Path:
-    return db.parent / "staging"
+def staging_dir(db: Path, configured: Path | None = None) -> Path:
+    """``settings.staging_dir`` when set (shared storage for remote fetch workers), else
+    ``staging/`` beside the store."""
+    return configured if configured is not None else db.parent / "staging"
 
 
 # -- the writer -------------------------------------------------------------------------------
