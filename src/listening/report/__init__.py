@@ -42,6 +42,12 @@ def report_path(db: Path, brand: str, week: Week, fmt: str = "pdf") -> Path:
     return db.parent / "reports" / brand_slug(brand) / f"{week}.{fmt}"
 
 
+def latest_report(db: Path, brand: str) -> Path | None:
+    """The newest PDF of ``reports/<brand>/`` (ISO week names sort in time order)."""
+    reports = sorted((db.parent / "reports" / brand_slug(brand)).glob("*-W[0-9][0-9].pdf"))
+    return reports[-1] if reports else None
+
+
 def reputation_built_through(db: Path):
     """The last day of ``reputation_daily`` in the published snapshot (None: not built yet)."""
     import duckdb

@@ -80,7 +80,12 @@ def last_complete_week(now: datetime, timezone: str) -> Week:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     today = now.astimezone(ZoneInfo(timezone)).date()
-    return week_of(today - timedelta(days=today.isoweekday()))
+    return last_week_through(today - timedelta(days=1))
+
+
+def last_week_through(day: date) -> Week:
+    """The last Monday–Sunday week whose Sunday is ``day`` or before."""
+    return week_of(day - timedelta(days=day.isoweekday() % 7))
 
 
 def french_day(day: date) -> str:
