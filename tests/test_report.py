@@ -353,7 +353,7 @@ def test_cli_names_the_bad_brand_and_week(demo, capsys):
 
 
 def test_reputation_page_offers_the_weeks_report(demo, browser):
-    from tests.test_dashboards import dashboard, wait_ready
+    from tests.test_dashboards import dashboard, sql, wait_ready
 
     db, _, _ = demo
     with dashboard(db) as url:
@@ -361,14 +361,34 @@ def test_reputation_page_offers_the_weeks_report(demo, browser):
         page = ctx.new_page()
         page.goto(f"{url}/")
         wait_ready(page)
-        brand = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
-        shown = brand.inner_text().split("\n")[-1].strip()
         button = page.get_by_role("button", name="Télécharger le rapport de la semaine")
         with page.expect_download() as info:
             button.click()
         download = info.value
-        expected = latest_report(db, shown)
-        assert expected is not None, shown
-        assert download.suggested_filename == f"rapport-{brand_slug(shown)}-2026-W43.pdf"
+        # The page opens on the most mentioned brand; its newest report is the demo's last week.
+        first = sql(
+            db,
+            "select brand from reputation_daily group by brand "
+            "order by sum(n_mentions) desc, brand limit 1",
+        )[0][0]
+        expected = latest_report(db, first)
+        assert download.suggested_filename == f"rapport-{brand_slug(first)}-2026-W43.pdf"
         assert Path(download.path()).read_bytes() == expected.read_bytes()
         ctx.close()
+
+
+def test_report_recipients_must_be_addresses(tmp_path):
+    from listening.config import parse_config
+    from listening.errors import ConfigError
+
+    text = (
+        '[[brands]]\nname = "Acme"\nquery = \'"Acme"\'\n'
+        'report_recipients = ["equipe@acme.fr", "pas une adresse"]\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, tmp_path / "listening.toml")
+    assert "line 4: brands[0] (Acme).report_recipients: 'pas une adresse' is not an e-mail" in str(
+        err.value
+    )
+    ok = parse_config(text.replace(', "pas une adresse"', ""), tmp_path / "listening.toml")
+    assert ok.brand("Acme").report_recipients == ("equipe@acme.fr",)
