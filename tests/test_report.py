@@ -392,3 +392,22 @@ def test_report_recipients_must_be_addresses(tmp_path):
     )
     ok = parse_config(text.replace(', "pas une adresse"', ""), tmp_path / "listening.toml")
     assert ok.brand("Acme").report_recipients == ("equipe@acme.fr",)
+
+
+def test_alert_evidence_quoted_is_from_the_reported_week_or_before(demo):
+    from listening.report.data import collect, local_bounds
+    from listening.store import open_reader
+
+    db, config, _ = demo
+    week = parse_week("2026-W43")
+    con = open_reader(db)
+    try:
+        data = collect(con, config, "Fournil Dupré", week, datetime(2026, 11, 2, tzinfo=UTC))
+    finally:
+        con.close()
+    _, end = local_bounds(week, config.settings.timezone)
+    quotes = [q for a in data.alerts for q in a["quotes"]]
+    assert quotes, "the demo's Fournil Dupré alerts carry evidence"
+    assert all(q["published_at"] < end for q in quotes)
+    # Alerts open at some time of the week only.
+    assert all(a["opened_at"] < end for a in data.alerts)

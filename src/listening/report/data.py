@@ -109,7 +109,9 @@ def collect(
         ids = list(alert["evidence"] or [])
         alert["n_evidence"] = len(ids)
         alert["quotes"] = (
-            query(con, "alert_evidence", mention_ids=ids, limit=EVIDENCE_SHOWN) if ids else []
+            query(con, "alert_evidence", mention_ids=ids, to_ts=to_ts, limit=EVIDENCE_SHOWN)
+            if ids
+            else []
         )
     data.sources = query(con, "sources")
     return data
