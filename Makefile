@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test browser lint format dashboard docs clean
+.PHONY: help install demo test browser pdf lint format dashboard docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-demo: install ## run the whole pipeline on the bundled French demo world
+demo: install pdf ## run the whole pipeline on the bundled French demo world
 	$(BIN)/listening demo --airflow
 
-test: install browser install-scale scale-system ## run the test suite
+test: install browser pdf install-scale scale-system ## run the test suite
 	$(BIN)/pytest
 
 # The dashboard tests drive Debian's Chromium (never a downloaded browser build).
@@ -35,6 +35,14 @@ browser: ## install Debian's chromium for the dashboard tests (apt, as root) whe
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "the dashboard tests need Debian's chromium: sudo apt-get install chromium"; \
 		exit 1; fi; }
+
+# Weekly reports: WeasyPrint lays out with Debian's Pango; DejaVu and Noto Color Emoji cover
+# French text and the emoji people write.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-color-emoji
+pdf: ## install Debian's Pango and fonts for the PDF reports (apt, as root) when missing
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(PDF_PACKAGES); \
+		else echo "PDF reports need: sudo apt-get install $(PDF_PACKAGES)"; exit 1; fi; }
 
 lint: install ## ruff (with the Airflow AIR rules on dags/)
 	$(BIN)/ruff check src tests bench dashboards dags

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
 
-from listening_assets import MENTIONS
+from listening_assets import MENTIONS, REPUTATION
 from listening_runtime import DEFAULT_ARGS, POOL_STORE, QUEUE_STORE, TAGS, failure_callback
 
 DOC = """
@@ -55,7 +55,7 @@ DAILY = CronTriggerTimetable("0 6 * * *", timezone="Europe/Paris")
     on_failure_callback=failure_callback,
 )
 def listening_reputation():
-    @task(pool=POOL_STORE, queue=QUEUE_STORE)
+    @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[REPUTATION])
     def build() -> dict:
         """Rebuild staging and marts up to the day the run stands for; evaluate alerts."""
         from listening import pipeline

@@ -18,7 +18,8 @@ TAGS = ["listening"]
 POOL_HTTP = "listening_http"
 POOL_STORE = "listening_store"  # one slot: DuckDB allows a single writer process
 # The Celery queue of the tasks that open the store (plan, load, analyze, build): only the
-# worker on the store's host serves it (`make scale-demo`). fetch stays on the default queue.
+# worker on the store's host serves it (`make scale-demo`); the weekly report's tasks too (they
+# read the snapshot beside the store). fetch stays on the default queue.
 # Executors without queues (LocalExecutor of `airflow standalone`, `dags test`) ignore it.
 QUEUE_STORE = "listening_store"
 

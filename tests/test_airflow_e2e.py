@@ -152,9 +152,14 @@ def test_triggered_collect_runs_the_asset_chain(airflow, project):
             .json()
             .get("dags", [])
         ]
-        return sorted(ids) == ["listening_analyze", "listening_collect", "listening_reputation"]
+        return sorted(ids) == [
+            "listening_analyze",
+            "listening_collect",
+            "listening_report",
+            "listening_reputation",
+        ]
 
-    _wait_for("the three DAGs to be parsed", parsed, 120, log, interval=2)
+    _wait_for("the four DAGs to be parsed", parsed, 120, log, interval=2)
     for dag_id in ("listening_collect", "listening_analyze", "listening_reputation"):
         r = session.patch(f"{api}/dags/{dag_id}", json={"is_paused": False}, timeout=10)
         assert r.status_code == 200, r.text

@@ -14,7 +14,7 @@ pytest_plugins = ["tests.airflow_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
-DAG_IDS = ["listening_analyze", "listening_collect", "listening_reputation"]
+DAG_IDS = ["listening_analyze", "listening_collect", "listening_report", "listening_reputation"]
 # Which pool each task must use: the store has a single writer, fetching is bounded.
 POOLS = {
     ("listening_collect", "plan"): "listening_store",
@@ -22,6 +22,10 @@ POOLS = {
     ("listening_collect", "load"): "listening_store",
     ("listening_analyze", "analyze"): "listening_store",
     ("listening_reputation", "build"): "listening_store",
+    # The report reads the snapshot only: no store slot.
+    ("listening_report", "reputation_ready"): "default_pool",
+    ("listening_report", "render"): "default_pool",
+    ("listening_report", "deliver"): "default_pool",
 }
 HEAVY = {"listening", "duckdb", "feedparser", "requests", "pandas", "vaderSentiment_fr"}
 
@@ -77,6 +81,17 @@ def test_assets_chain_the_dags(dagbag):
     reputation = repr(dagbag.dags["listening_reputation"].timetable)
     assert "AssetOrTimeSchedule" in reputation and "listening_mentions" in reputation
     assert "Europe/Paris" in reputation and "0 6 * * *" in reputation
+
+
+def test_the_report_runs_monday_morning_after_the_reputation_build(dagbag):
+    from listening_assets import REPUTATION
+
+    build = dagbag.dags["listening_reputation"].get_task("build")
+    assert REPUTATION in build.outlets
+    report = dagbag.dags["listening_report"]
+    timetable = repr(report.timetable)
+    assert "Europe/Paris" in timetable and "0 7 * * 1" in timetable
+    assert REPUTATION in report.get_task("reputation_ready").inlets
 
 
 def test_fetch_is_mapped_by_source_name(dagbag):

@@ -176,6 +176,10 @@ def test_forget_erases_a_person_everywhere_and_for_good(tmp_path, thread):
     tomorrow = now() + timedelta(days=1)  # when the feeds are due again
     pipeline.fetch_planned(cfg, pipeline.plan_collect(cfg, db, tomorrow), tomorrow)
     assert list(data.glob("staging/*/*.documents.jsonl"))
+    # A weekly report written before the request quotes them (listening.report's path rule).
+    report = data / "reports" / "telzio" / "2026-W01.pdf"
+    report.parent.mkdir(parents=True)
+    report.write_bytes(f"%PDF-1.7 « Toujours en panne » {PERSON}".encode())
     # The check can see a name in DuckDB's bytes: without this the test below proves nothing.
     assert any(h.startswith("listening.duckdb:") for h in files_naming(data, PERSON))
     assert any(h.startswith("listening.snapshot.duckdb:") for h in files_naming(data, PERSON))
@@ -189,6 +193,7 @@ def test_forget_erases_a_person_everywhere_and_for_good(tmp_path, thread):
     assert "2 replies by others re-attached" in out.stdout
     assert "name redacted in 1 other texts" in out.stdout
     assert "store rewritten" in out.stdout and "suppressed" in out.stdout
+    assert "weekly reports deleted: 1" in out.stdout and not report.exists()
     assert PERSON not in out.stderr
     assert files_naming(data, PERSON) == []
 

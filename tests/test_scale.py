@@ -34,6 +34,10 @@ STORE_TASKS = {
     ("listening_collect", "load"),
     ("listening_analyze", "analyze"),
     ("listening_reputation", "build"),
+    # the weekly report reads the snapshot and writes reports/ beside the store
+    ("listening_report", "reputation_ready"),
+    ("listening_report", "render"),
+    ("listening_report", "deliver"),
 }
 # Three small sites of the demo world: three mapped fetch tasks, about 200 files.
 SMALL_WORLD = ("gourmandises-du-nord", "la-penderie", "cuisine-de-mamie")

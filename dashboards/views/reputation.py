@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import data
+import reports
 import ui
 
 BUZZ_PEAK = 2.0  # a day with twice its usual volume is drawn as a buzz peak
@@ -24,6 +25,7 @@ if ui.require("reputation_daily", "campaigns", "alerts"):
         st.stop()
     brands = list(spans["brand"])
     brand = st.sidebar.selectbox("Marque", brands, key="rep_brand")
+    reports.download_button(brand)
     competitors = []
     if data.has("share_of_voice"):
         competitors = list(data.query("competitors", brand=brand)["competitor"])

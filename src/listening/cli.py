@@ -29,6 +29,7 @@ EXAMPLES = {
     "match": 'listening match \'"Acme" NOT "Acme Anvil"\' "J\'adore Acme"',
     "demo": "listening demo                       # the whole pipeline on a French demo world",
     "dashboard": "listening dashboard                  # open http://127.0.0.1:8501",
+    "report": "listening report --brand Ambrelle --week 2026-W44 --format pdf",
 }
 
 
@@ -190,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = add("dashboard", "Start the dashboards on http://127.0.0.1 (Streamlit).")
     p.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    p = add("report", "Write the weekly French report of a brand (PDF or HTML) from the snapshot.")
+    p.add_argument("--brand", default="all", help="brand name, or all (default: all)")
+    p.add_argument(
+        "--week", help="ISO week, e.g. 2026-W44 (default: the last complete week, local time)"
+    )
+    p.add_argument("--format", choices=("pdf", "html"), default="pdf", help="default: pdf")
+    p.add_argument(
+        "--out",
+        help="file, or folder for several brands (default: reports/<brand>/<week>.pdf "
+        "beside the store)",
+    )
     from listening.campaigns import add_cli as add_campaigns_cli
 
     add_campaigns_cli(sub, common)
@@ -502,6 +514,11 @@ def cmd_forget(args, out: Output) -> int:
         f"the erased bytes ({r.size_before / 1e6:.1f} MB -> {r.size_after / 1e6:.1f} MB); "
         "snapshot published"
     )
+    if r.n_reports:
+        out.result(
+            f"weekly reports deleted: {r.n_reports} (they may quote the person); "
+            "`listening report --week YYYY-Www` writes any of them again without the person"
+        )
     where = f"on {args.site}" if args.site else "on any site"
     out.result(
         f"suppressed: documents by this author {where} are dropped at load from now on; "
@@ -563,6 +580,34 @@ def cmd_dashboard(args, out: Output) -> int:
         "viewer",  # no "Deploy" button: this is a self-hosted tool
     ]
     return subprocess.call(cmd, env=env)
+
+
+def cmd_report(args, out: Output) -> int:
+    import time
+
+    from listening.report import brands_to_report, write_report
+    from listening.report.weeks import last_complete_week, parse_week
+
+    config = _config(args)
+    db = _db(args, config)
+    now = datetime.now(UTC)
+    week = parse_week(args.week) if args.week else last_complete_week(now, config.settings.timezone)
+    brands = brands_to_report(config, args.brand)
+    target = Path(args.out) if args.out else None
+    for brand in brands:
+        path = target
+        if target is not None and (len(brands) > 1 or target.is_dir()):
+            from listening.report import brand_slug
+
+            path = target / f"{brand_slug(brand)}-{week}.{args.format}"
+        out.progress(f"report {brand} {week}…")
+        started = time.monotonic()
+        r = write_report(config, db, brand, week, fmt=args.format, out=path, now=now)
+        out.result(
+            f"{r.path}  ({brand}, {week}, {r.n_bytes / 1024:.0f} KiB, "
+            f"{time.monotonic() - started:.1f} s)"
+        )
+    return 0
 
 
 def help_text() -> str:

@@ -56,6 +56,9 @@ class Settings:
     # Personal data (listening.privacy).
     retention_days: int = 0  # documents older than this are deleted at each build; 0: kept
     pseudonymize_authors: bool = False  # names replaced by keyed hashes (LISTENING_PSEUDONYM_KEY)
+    # Weekly reports: the link posted to the webhook is this URL + "<brand>/<week>.pdf" (where
+    # the reports/ folder is served); empty: the file's own path.
+    report_base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Brand:
     competitors: tuple[str, ...] = ()
     official_authors: tuple[str, ...] = ()
     aspects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    report_recipients: tuple[str, ...] = ()  # who receives the weekly report by e-mail
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,14 @@ class _Validator:
 
         out: list[Brand] = []
         seen: set[str] = set()
-        allowed = ("name", "query", "competitors", "official_authors", "aspects")
+        allowed = (
+            "name",
+            "query",
+            "competitors",
+            "official_authors",
+            "aspects",
+            "report_recipients",
+        )
         for i, item in enumerate(self._list_of_tables(raw, "brands")):
             label = f"brands[{i}]"
             self._unknown_keys(item, allowed, "brands", i, label)
@@ -290,8 +301,19 @@ class _Validator:
             competitors = self._string_list(item, "competitors", "brands", i, label)
             official = self._string_list(item, "official_authors", "brands", i, label)
             aspects = self._aspects(item.get("aspects", {}), i, label)
+            recipients = self._string_list(item, "report_recipients", "brands", i, label)
+            for address in recipients:
+                if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", address):
+                    self.add(
+                        f"{label}.report_recipients",
+                        f"{address!r} is not an e-mail address; expected e.g. "
+                        '["equipe@exemple.fr"]',
+                        "brands",
+                        i,
+                        "report_recipients",
+                    )
             if name and query:
-                out.append(Brand(name, query, competitors, official, aspects))
+                out.append(Brand(name, query, competitors, official, aspects, recipients))
         return tuple(out)
 
     def _aspects(self, raw: Any, i: int, label: str) -> dict[str, tuple[str, ...]]:

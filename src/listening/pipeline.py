@@ -211,6 +211,7 @@ class ForgetResult:
     stats: object  # listening.erasure.ErasureStats
     size_before: int
     size_after: int
+    n_reports: int = 0  # weekly reports deleted: they may quote the person
 
 
 def forget(
@@ -240,4 +241,18 @@ def forget(
         )
         if not dry_run:
             build(con, config, now)
-    return ForgetResult(stats, before, db.stat().st_size)
+    n_reports = 0 if dry_run else _delete_reports(db)
+    return ForgetResult(stats, before, db.stat().st_size, n_reports)
+
+
+def _delete_reports(db: Path) -> int:
+    """Delete the weekly reports beside the store (``reports/``): they quote mentions and
+    name voices, and a PDF cannot be edited safely. ``listening report --week`` writes any
+    of them again from the store, now without the person."""
+    n = 0
+    folder = db.parent / "reports"
+    for path in sorted(folder.glob("*/*")) if folder.is_dir() else []:
+        if path.is_file() and path.suffix in (".pdf", ".html"):
+            path.unlink()
+            n += 1
+    return n

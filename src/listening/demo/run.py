@@ -65,6 +65,7 @@ def run_demo(
             _run_stages(config, db, out, built_at)
         _analysts_correct(config, db, world, out, built_at)
     _print_summary(db, out)
+    _write_reports(config, db, until or DEFAULT_END, out)
     out.result(
         f"\ndone in {time.monotonic() - started:.0f} s. Next:\n"
         f"  make dashboard                       # the dashboards on http://127.0.0.1:8501\n"
@@ -162,6 +163,18 @@ def _run_dags(folder: Path, config_file: Path, db: Path, out, built_at: datetime
     finally:
         con.close()
     out.result(f"store: {n_docs} documents, {n_mentions} mentions")
+
+
+def _write_reports(config, db: Path, end: date, out) -> None:
+    """Each brand's report of the world's last complete week, as the Monday DAG writes it."""
+    from listening.report import write_report
+    from listening.report.weeks import last_week_through
+
+    week = last_week_through(end)
+    out.result("")
+    for brand in config.brands:
+        out.progress(f"report {brand.name} {week}")
+        out.result(f"rapport {week} : {write_report(config, db, brand.name, week).path}")
 
 
 def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:
