@@ -21,14 +21,31 @@ KNOWN = {
 }
 
 
+def reserved_for_examples(host: str | None) -> bool:
+    """RFC 2606 names, which never resolve to anybody: fine in examples."""
+    host = host or ""
+    return host.endswith(".example") or host.split(".")[-2:] in (
+        ["example", "com"],
+        ["example", "org"],
+        ["example", "net"],
+    )
+
+
 def off_machine_urls(text: str) -> set[str]:
     found = {u.rstrip(".,;:") for u in URL.findall(text)}
-    return {u for u in found if urlsplit(u).hostname not in LOOPBACK}
+    return {
+        u
+        for u in found
+        if urlsplit(u).hostname not in LOOPBACK and not reserved_for_examples(urlsplit(u).hostname)
+    }
 
 
 def test_url_finder_sees_the_addresses_it_must():
-    text = "see <https://example.org/a>, [uv](https://docs.astral.sh/uv/) or http://127.0.0.1:8080."
-    assert off_machine_urls(text) == {"https://example.org/a", "https://docs.astral.sh/uv/"}
+    text = (
+        "see <https://listening.org/a>, [uv](https://docs.astral.sh/uv/) or http://127.0.0.1:8080,"
+        " not https://intranet.example/x nor https://www.example.com/y."
+    )
+    assert off_machine_urls(text) == {"https://listening.org/a", "https://docs.astral.sh/uv/"}
 
 
 def test_readme_metadata_and_user_agents_name_only_known_urls():
