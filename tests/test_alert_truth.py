@@ -65,12 +65,6 @@ def test_alerts_on_the_demo_world_have_full_recall(truth_and_alerts):
     assert all(a.rule != "negative_spike" or "critique" not in a.summary for a, _ in ev.scored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11.3 not met yet: 7 of 13 alerts (54%) point to a planted event; "
-    "unanswered_negative_thread is right 2 times out of 8 (a thread's tone is decided on "
-    "one labelled comment, often a mixed one the scorer labels negative)",
-)
 def test_at_least_80_percent_of_all_alerts_point_to_a_planted_event(truth_and_alerts):
     truth, raised = truth_and_alerts
     ev = evaluate(truth, raised)
