@@ -129,3 +129,50 @@ def test_a_days_many_small_alerts_roll_up_into_one():
     # stable across rebuilds: the same roll-up, updated in place
     w.build(now=now)
     assert len(alerts(w, "unanswered_negative_thread")) == 1
+
+
+def complaint_threads(w: World, *threads: tuple[str, list]) -> None:
+    """Threads about Acme posted on 20 June 2024: (title, [(author, {brand: label}), …]) for the
+    comments, one hour apart; nobody from the brands answers."""
+    turned = datetime(2024, 6, 20, 15, tzinfo=UTC)
+    for title, comments in threads:
+        post = w.doc(turned, "Carl", title=title)
+        w.mention(post, "Acme", "neutral")
+        for h, (author, labels) in enumerate(comments, start=1):
+            c = w.doc(turned + timedelta(hours=h), author, kind="comment", thread=w.url(post))
+            for brand, label in labels.items():
+                w.mention(c, brand, label)
+
+
+NEG = {"Acme": "negative"}
+ONE_VOICE = ("Un seul avis", [("Ana", NEG), ("Ana", NEG), ("Ana", NEG)])
+
+
+def test_one_voice_is_an_opinion_two_voices_unanswered_are_a_case():
+    """An unanswered complaint needs alert_unanswered_min_voices people (voices) with a negative
+    mention of the brand since its last answer, and its latest labelled mention not praise."""
+    w = World(unanswered_hours=48)
+    complaint_threads(
+        w,
+        ONE_VOICE,  # one person complaining, even three times: one opinion
+        # two people complain, then a third praises Acme (and blames Globex): the thread is
+        # negative on average, but Acme's last word from people is praise
+        (
+            "Fin heureuse",
+            [("Léo", NEG), ("Zoé", NEG), ("Max", {"Acme": "positive", "Globex": "negative"})],
+        ),
+        ("Deux plaintes", [("Léo", NEG), ("Zoé", NEG)]),  # a case for the care team
+    )
+    now = datetime(2024, 6, 30, 12, tzinfo=UTC)
+    w.build(now=now)
+    tones = dict(w.con.execute("select title, final_tone from threads").fetchall())
+    assert set(tones.values()) == {"negative"}, "all three would alert on tone alone"
+    (alert,) = alerts(w, "unanswered_negative_thread")
+    assert alert["summary"].startswith("Discussion « Deux plaintes » devenue négative envers Acme")
+    assert len(alert["evidence"]) == 2
+    # the setting decides: one voice is enough when asked for
+    one = World(unanswered_hours=48, alert_unanswered_min_voices=1)
+    complaint_threads(one, ONE_VOICE)
+    one.build(now=now)
+    (alert,) = alerts(one, "unanswered_negative_thread")
+    assert "« Un seul avis »" in alert["summary"]

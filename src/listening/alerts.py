@@ -29,8 +29,12 @@ conversations (threads): forty comments in one heated thread are one event, not 
   unanimous labels do not look certain); at most one alert per person and brand.
 - ``unanswered_negative_thread``: a thread whose final tone is negative, with no answer from
   the brand since its tone turned, for ``settings.unanswered_hours`` (and less than
-  ``settings.alert_lookback_days`` ago: older threads are history); one alert per thread
-  and brand. A fact to act on (answer), not an inference.
+  ``settings.alert_lookback_days`` ago: older threads are history), where
+  ``alert_unanswered_min_voices`` people or more (distinct voices) have a negative mention of
+  the brand since its last answer (or ever, when it never answered), and the latest labelled
+  mention of the brand there is not positive; one alert per thread and brand. Volume here
+  too: one voice is one opinion (often a mixed one, « pas mal, mais trop cher »); several
+  people complaining unanswered is what a care team must see. A fact to act on (answer).
 
 A day's many small alerts roll up into one: the people who turned, or the threads that went
 negative, on the same local day for the same brand make one alert listing them.
@@ -549,30 +553,59 @@ def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
 
 
 def _unanswered_threads(con, config: Config, now: datetime, as_of: date) -> list[Alert]:
-    hours = config.settings.unanswered_hours
+    s = config.settings
     rows = con.execute(
         """
         with open_threads as (
             select t.thread_url, coalesce(t.title, t.thread_url) as title, b.brand,
-                t.tone_since, t.last_comment_at,
+                t.tone_since, t.last_comment_at, t.last_answer_at,
             from threads as t, unnest(t.brands) as b(brand)
             where t.final_tone = 'negative'
                 and (t.last_answer_at is null or t.last_answer_at < t.tone_since)
-                and t.tone_since <= ?::timestamptz - to_hours(?)
+                and t.tone_since <= $now::timestamptz - to_hours($hours)
                 -- a thread that went quiet long ago is history, not something to answer
-                and t.tone_since >= ?::timestamptz - to_days(?)
+                and t.tone_since >= $now::timestamptz - to_days($lookback)
+        ),
+        -- the people's labelled mentions of the brand since its last answer (all, unanswered)
+        voiced as (
+            select o.thread_url, o.brand, m.mention_id, m.voice_id, m.sentiment_label,
+                m.published_at,
+            from open_threads as o
+            join stg_mentions as m
+                on m.thread_url = o.thread_url and m.brand = o.brand
+                and not m.is_duplicate and m.day <= $as_of
+                and m.sentiment_label is not null
+                and (o.last_answer_at is null or m.published_at > o.last_answer_at)
+            where not exists (
+                select 1 from official_authors as a where a.author_key = m.author_key
+            )
+        ),
+        complaints as (
+            select thread_url, brand,
+                list(mention_id order by published_at, mention_id) filter (
+                    where sentiment_label = 'negative'
+                ) as evidence,
+            from voiced
+            group by thread_url, brand
+            -- one voice is one opinion: several people complaining unanswered is a case
+            having count(distinct voice_id) filter (
+                    where sentiment_label = 'negative'
+                ) >= $min_voices
+                -- and the brand's latest mention is not praise: the thread ended well
+                and arg_max(sentiment_label, (published_at, mention_id)) <> 'positive'
         )
-        select o.thread_url, o.title, o.brand, o.tone_since, o.last_comment_at,
-            coalesce(list(m.mention_id order by m.published_at, m.mention_id)
-                filter (where m.mention_id is not null), []) as evidence,
+        select o.thread_url, o.title, o.brand, o.tone_since, o.last_comment_at, c.evidence,
         from open_threads as o
-        left join stg_mentions as m
-            on m.thread_url = o.thread_url and m.brand = o.brand
-            and m.sentiment_label = 'negative' and not m.is_duplicate
-        group by all
+        join complaints as c using (thread_url, brand)
         order by o.brand, o.thread_url
         """,
-        [now, hours, now, config.settings.alert_lookback_days],
+        {
+            "now": now,
+            "hours": s.unanswered_hours,
+            "lookback": s.alert_lookback_days,
+            "as_of": as_of,
+            "min_voices": s.alert_unanswered_min_voices,
+        },
     ).fetchall()
     out = []
     for thread_url, title, brand, tone_since, last_comment_at, evidence in rows:

@@ -49,6 +49,8 @@ class Settings:
     alert_cooldown_days: int = 14  # an episode within this many days of the last one extends it
     alert_lookback_days: int = 30  # older episodes are stored, not sent to the webhook
     unanswered_hours: int = 48  # a negative thread with no brand answer for this long alerts
+    # people (voices) with a negative mention of the brand unanswered in it: one is an opinion
+    alert_unanswered_min_voices: int = 2
     # An alert needs volume and strength (listening.alerts): this many mentions (or votes)
     # behind it, and a z-score this high (3.5: Iglewicz & Hoaglin's cut-off for outliers).
     alert_min_count: int = 5
