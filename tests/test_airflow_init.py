@@ -1,5 +1,5 @@
 """`make airflow-init` leaves Airflow ready to inspect: right after it, without a DAG processor
-having run, ``airflow dags list`` shows the three DAGs and ``list-import-errors`` is empty.
+having run, ``airflow dags list`` shows the four DAGs and ``list-import-errors`` is empty.
 
 The real ``make airflow-init`` in a private AIRFLOW_HOME (sqlite metadata DB).
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DAG_IDS = ["listening_analyze", "listening_collect", "listening_reputation"]
+DAG_IDS = ["listening_analyze", "listening_collect", "listening_report", "listening_reputation"]
 
 pytestmark = pytest.mark.slow
 
 
-def test_make_airflow_init_serializes_the_three_dags(tmp_path):
+def test_make_airflow_init_serializes_every_dag(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MAKE"))},
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
