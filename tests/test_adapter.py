@@ -193,3 +193,35 @@ def test_train_command_then_analyze_scores_a_fresh_mention_with_the_adapter(
     con.close()
     assert (label, by, adapter_id) == ("positive", "adapter", adopted)
     assert '"source": "adapter"' in explanation
+
+
+def test_the_anchors_are_chosen_by_content_not_by_id():
+    """Ids hash the URL, whose host and port vary (the demo serves on a free port): the same
+    texts must anchor the adapter wherever they were collected, or the same world trains a
+    different adapter on every run."""
+    from listening.adapter import anchors, corrections
+    from tests.test_marts import World
+
+    w = World()
+    for i in range(40):
+        doc = w.doc(f"2024-05-{1 + i % 28:02d} 10:00", f"a{i}")
+        w.con.execute(
+            "update raw.documents set text = ?, lang = 'fr' where document_id = ?",
+            [f"Avis numéro {i} sur Acme", doc],
+        )
+        w.mention(doc, "Acme", ("positive", "negative", "neutral")[i % 3])
+        if i % 4 == 0:
+            w.con.execute(
+                "insert into raw.sentiment_overrides (mention_id, sentiment_label, note, "
+                "created_by, created_at) values (?, 'neutral', 'n', 'x', now())",
+                [f"m-{doc}-Acme"],
+            )
+    before = [text for _, text, _ in anchors(w.con, 10)]
+    trained = [text for _, text, _ in corrections(w.con)]
+    w.con.execute("update raw.mentions set mention_id = 'other-host-' || md5(mention_id)")
+    w.con.execute(
+        "update raw.sentiment_overrides set mention_id = 'other-host-' || md5(mention_id)"
+    )
+    # the same texts, in the same order (the cross-validation's folds follow it)
+    assert [text for _, text, _ in anchors(w.con, 10)] == before
+    assert [text for _, text, _ in corrections(w.con)] == trained

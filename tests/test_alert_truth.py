@@ -97,6 +97,10 @@ def test_a_false_alarm_lowers_precision():
     ev = evaluate(truth, [hit, early, other])
     assert (ev.precision, ev.recall) == (pytest.approx(1 / 3), 1.0)
     assert evaluate(truth, [early]).recall == 0.0
+    # dated by the day it opens: an episode opened before the event, running on into it, is
+    # no alert about the event
+    straddling = RaisedAlert("buzz_spike", "Ambrelle", None, date(2026, 2, 20), None, "")
+    assert evaluate(truth, [straddling]).precision == 0.0
 
 
 def test_unanswered_alerts_count_only_on_threads_planted_unanswered(truth_and_alerts):

@@ -7,6 +7,7 @@ import random
 import threading
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -291,3 +292,86 @@ def test_failure_notice_goes_through_the_network_guard(tmp_path, feed_server):
     )
     assert feed_server.hits("/hook") == 1
     assert '"delivery": "sent"' in pending.read_text("utf-8")
+
+
+def test_a_slow_fall_is_dated_from_when_the_index_left_its_level():
+    """An index that wanders down within its bounds for 100 days, then falls: CUSUM's
+    statistic never returns to 0 after the warm-up, so its last 0 would date the fall from the
+    first day; the alert opens when the fall takes the index out of the bounds it had at its
+    peak (30 - 1.96 x 7 = 16.3, reached 18 days into the fall)."""
+    import duckdb
+
+    from listening import alerts
+    from listening.config import Config, Settings
+
+    warm_up, se = 30, 7.0
+    index = [30.0] * warm_up
+    index += [30 - 0.06 * t for t in range(100)]  # wandering: 30 -> 24, within one se
+    index += [24 - 0.42 * t for t in range(100)]  # the fall: 24 -> -18
+    first = date(2024, 1, 1)
+    con = duckdb.connect()
+    con.execute(
+        "create table reputation_daily as select 'Acme' as brand, "
+        "?::date + cast(i as integer) as day, x as reputation_index, "
+        "x + 1.96 * ? as reputation_upper, x - 1.96 * ? as reputation_lower, 1 as n_votes "
+        "from (select unnest(?) as x, generate_subscripts(?, 1) - 1 as i)",
+        [first, se, se, index, index],
+    )
+    con.execute(  # the evidence's source: no mention here
+        "create table stg_mentions (mention_id varchar, brand varchar, is_duplicate boolean, "
+        "sentiment_label varchar, day date, published_at timestamptz)"
+    )
+    config = Config(Path("t.toml"), Settings(reputation_half_life_days=warm_up), (), ())
+    tz = ZoneInfo("Europe/Paris")
+    as_of = first + timedelta(days=len(index) - 1)
+    (fall,) = [a for a in alerts._drifts(con, config, tz, as_of) if a.subject == "baisse"]
+    opened = fall.opened_at.date() - first
+    assert opened == timedelta(days=warm_up + 100 + 18), opened
+    # CUSUM alone dates it from the first day after the warm-up
+    days = [first + timedelta(days=i) for i in range(warm_up, len(index))]
+    n = len(days)
+    episodes = alerts._cusum_episodes(days, index[warm_up:], [se] * n, [1] * n, -1, config)
+    assert [start for start, _, _ in episodes] == [0]
+
+
+def test_an_alert_later_data_no_longer_shows_is_withdrawn_and_never_delivered(receiver):
+    """Late comments or a re-score move an episode: the build withdraws what it no longer
+    finds up to as_of (kept in raw.alerts with withdrawn_at), restores it if found again, and
+    leaves alone what opened after as_of."""
+    from listening import alerts
+
+    w = World(allow_private_networks=True)  # the receiver is on 127.0.0.1
+    con, config = w.con, w.config
+    now = datetime(2024, 6, 30, 12, tzinfo=UTC)
+
+    def found(day: date, subject: str) -> alerts.Alert:
+        return alerts.Alert(
+            # still going on: recent enough to be sent
+            "reputation_drift",
+            "Acme",
+            subject,
+            at(day, 0),
+            None,
+            date(2024, 6, 29),
+            "warning",
+            f"{day}",
+        )
+
+    old, moved, later = (
+        found(date(2024, 3, 1), "baisse"),
+        found(date(2024, 4, 2), "baisse"),
+        (found(date(2024, 7, 5), "hausse")),
+    )
+    alerts.store_alerts(con, [old, later], now, config, has_webhook=True, as_of=date(2024, 7, 10))
+    alerts.store_alerts(con, [moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
+    shown = {r[0] for r in con.execute("select alert_id from alerts").fetchall()}
+    assert shown == {moved.alert_id, later.alert_id}
+    withdrawn = con.execute(
+        "select alert_id from raw.alerts where withdrawn_at is not null"
+    ).fetchall()
+    assert withdrawn == [(old.alert_id,)]
+    alerts.deliver_pending(con, config, now, receiver.url, **FAST)
+    assert sorted(b["text"] for b in receiver.bodies) == ["🟠 2024-04-02", "🟠 2024-07-05"]
+    alerts.store_alerts(con, [old, moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
+    shown = {r[0] for r in con.execute("select alert_id from alerts").fetchall()}
+    assert shown == {old.alert_id, moved.alert_id, later.alert_id}

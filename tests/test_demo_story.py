@@ -84,24 +84,19 @@ def test_tv_campaign_makes_buzz_not_reputation(con, story):
     assert within_bounds, f"reputation moved {change:+.1f} points during the campaign"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression, issue 11 stays open: with brand-level labels and the demo's "
-    "adapter, Orvéa's index settles from 42 to 29 in the world's first months and a first "
-    "drift-down episode opens on 2025-08-02, before the defect; the defect's decline then "
-    "opens a second one on 2026-03-20",
-)
 def test_product_defect_erodes_reputation_with_one_drift_alert(con, story):
     defect = story["defect"]
     brand = defect["brand"]
     start, end = defect["start"], defect["end"]
     assert index_on(con, brand, end) < index_on(con, brand, start) - 5
     drifts = con.execute(
-        "select summary from alerts where rule = 'reputation_drift' and brand = ? "
+        "select summary, opened_at from alerts where rule = 'reputation_drift' and brand = ? "
         "and summary like '%baisse%'",
         [brand],
     ).fetchall()
     assert len(drifts) == 1, drifts
+    # dated within the defect, not from the months the index wandered before it
+    assert start <= drifts[0][1].date() <= end, drifts
 
 
 def test_recovering_brand_turns_up(con, story):

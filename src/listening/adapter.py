@@ -170,7 +170,9 @@ def corrections(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
         "select o.mention_id, d.kind, d.title, d.text, m.sentiment_spans, d.lang, "
         "o.sentiment_label "
         "from raw.sentiment_overrides o join raw.mentions m using (mention_id) "
-        "join raw.documents d using (document_id) order by o.mention_id"
+        # by content, as the anchors: the folds of the cross-validation follow this order
+        "join raw.documents d using (document_id) "
+        "order by md5(coalesce(d.title, '') || d.text || m.brand), o.mention_id"
     ).fetchall()
     return [
         (mid, mention_text(kind, title, text, spans), label)
@@ -191,7 +193,8 @@ def anchors(con: duckdb.DuckDBPyConnection, n: int) -> list[tuple[str, str, str]
         "from raw.mentions m join raw.documents d using (document_id) "
         "where m.sentiment_label is not null and m.mention_id not in "
         "(select mention_id from raw.sentiment_overrides) and d.lang = 'fr' "
-        "order by hash(m.mention_id), m.mention_id limit ?",
+        # by content, not by id: ids hash URLs, and one text must anchor the same way on any host
+        "order by md5(coalesce(d.title, '') || d.text || m.brand), m.mention_id limit ?",
         [n],
     ).fetchall()
     return [

@@ -19,8 +19,10 @@ conversations (threads): forty comments in one heated thread are one event, not 
   fall from an earlier day minus SLACK points per day elapsed. It alarms when S_t >= THRESHOLD,
   the change since the fall began is ``alert_min_z`` standard errors or more (the errors of
   both days, from the index's bounds, added in quadrature: conservative, the two days share
-  votes) and at least ``alert_min_count`` votes were cast since; the episode starts on that day
-  (the last day S was 0) and ends when S is back to 0. A brand's first
+  votes) and at least ``alert_min_count`` votes were cast since. The episode starts on the day
+  the index left its level: the last day, up to the alarm, inside the bounds the index had at
+  its extreme since S was last 0 (S's last 0 alone dates a slow fall from months of wandering
+  before it); it ends when S is back to 0. A brand's first
   ``reputation_half_life_days`` days are skipped: its index then walks from neutral to its level.
 - ``regular_turned_detractor``: a regular (active in >= 3 months) whose status is ``turned``
   towards ``detractor`` in the authors mart, who used to praise the brand and now criticises
@@ -66,10 +68,19 @@ BUZZ_BASELINE = 90  # days of weekly volumes a week is compared with
 BUZZ_MIN_BASELINE = 28  # fewer days of history: no buzz alert (as buzz_z in reputation_daily)
 TURN_VARIANCE_FLOOR = 0.25  # labels are -1/0/+1: the variance of someone half the time neutral
 ROLL_UP_RULES = ("regular_turned_detractor", "unanswered_negative_thread")
+# the rules `evaluate` runs over the whole history (task_failure alerts come from the DAGs)
+EVALUATED_RULES = (
+    "negative_spike",
+    "buzz_spike",
+    "reputation_drift",
+    "regular_turned_detractor",
+    "unanswered_negative_thread",
+)
 # The index has a long memory (half-life 90 days): a real change of opinion moves it by a
 # fraction of a point a day, so the slack is small and the z test guards against noise.
 DRIFT_SLACK = 0.05  # index points per day a drift must exceed (ordinary wobble)
 DRIFT_THRESHOLD = 8.0  # index points of fall beyond the slack that make a drift
+BOUNDS_Z = 1.96  # reputation_lower/upper are the index -/+ 1.96 standard errors
 EVIDENCE_MAX = 50
 
 MONTHS = (
@@ -402,11 +413,26 @@ def _cusum_episodes(
     return out
 
 
+def _took_off(index: list[float], se: list[float], first: int, alarm: int, sign: int) -> int:
+    """The day a drift left its starting level: the last day up to the alarm whose index is
+    still inside the bounds (95 %, 1.96 standard errors) the index had at the episode's extreme
+    before the move (its highest point for a fall, its lowest for a rise).
+
+    CUSUM's own estimate, the last day its statistic was 0, comes too early when the index
+    wanders for months before it really moves: the wandering adds up without resetting the
+    statistic, and a fall that begins with a defect in October would be dated from August.
+    """
+    window = range(first, alarm + 1)
+    peak = max(window, key=lambda t: -sign * index[t])
+    level, band = index[peak], BOUNDS_Z * se[peak]
+    return max(t for t in window if t >= peak and -sign * (index[t] - level) >= -band)
+
+
 def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
     rows = con.execute(
         "select brand, day, reputation_index, "
         # the bounds are index +/- 1.96 standard errors (reputation_daily.sql)
-        "(reputation_upper - reputation_lower) / (2 * 1.96), n_votes "
+        f"(reputation_upper - reputation_lower) / (2 * {BOUNDS_Z}), n_votes "
         "from reputation_daily order by brand, day"
     ).fetchall()
     series: dict[str, list[tuple]] = {}
@@ -435,7 +461,8 @@ def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
                     merged[-1][2] = end
                 else:
                     merged.append([start, alarm, end])
-            for start, _alarm, end in merged:
+            for first, alarm, end in merged:
+                start = _took_off(index, se, first, alarm, sign)
                 last = end if end is not None else len(days) - 1
                 change = index[last] - index[start]
                 if end is not None:
@@ -686,12 +713,12 @@ def store_alerts(
         """
         update raw.alerts as a set
             opened_at = f.opened_at, closed_at = f.closed_at, severity = f.severity,
-            summary = f.summary, evidence = f.evidence, updated_at = $now
+            summary = f.summary, evidence = f.evidence, withdrawn_at = null, updated_at = $now
         from found_alerts as f
         where f.alert_id = a.alert_id
             and (a.opened_at <> f.opened_at or a.closed_at is distinct from f.closed_at
                 or a.severity <> f.severity or a.summary <> f.summary
-                or a.evidence <> f.evidence)
+                or a.evidence <> f.evidence or a.withdrawn_at is not null)
         """,
         {"now": now},
     )
@@ -707,6 +734,20 @@ def store_alerts(
         """,
         {"now": now, "webhook": has_webhook},
     ).fetchone()[0]
+    # What these rules no longer find up to as_of is withdrawn: late comments or a re-score
+    # moved or erased the episode (a later day's alerts wait for a build that sees that day).
+    con.execute(
+        """
+        update raw.alerts set withdrawn_at = $now, updated_at = $now
+        where withdrawn_at is null and list_contains($rules, rule) and opened_at < $horizon
+            and alert_id not in (select alert_id from found_alerts)
+        """,
+        {
+            "now": now,
+            "rules": list(EVALUATED_RULES),
+            "horizon": _local_start(as_of + timedelta(days=1), ZoneInfo(config.settings.timezone)),
+        },
+    )
     con.execute("drop table found_alerts")
     return len(unique), n_new
 
@@ -728,7 +769,8 @@ def deliver_pending(
 
     rows = con.execute(
         "select alert_id, summary, severity, brand from raw.alerts "
-        "where delivery_status in ('pending', 'failed') order by opened_at, alert_id"
+        "where delivery_status in ('pending', 'failed') and withdrawn_at is null "
+        "order by opened_at, alert_id"
     ).fetchall()
     sent = failed = 0
     for alert_id, summary, severity, brand in rows:

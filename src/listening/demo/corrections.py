@@ -33,6 +33,9 @@ def record_demo_corrections(world, db: Path, now: datetime, seed: int = 7) -> in
         for d in world.documents
         if d["sentiment"] in LABELS and len(d["brands_named"]) <= 1
     }
+    # The world's own order, not the ids: ids hash the URL, whose port changes with every run,
+    # and the same world must get the same corrections (hence the same adapter) every time.
+    order = {d["url"]: i for i, d in enumerate(world.documents)}
     con = store.open_reader(db)
     try:
         rows = con.execute(
@@ -41,14 +44,14 @@ def record_demo_corrections(world, db: Path, now: datetime, seed: int = 7) -> in
         ).fetchall()
     finally:
         con.close()
-    mistakes = [
-        (mention_id, truth[url][1])
+    mistakes = sorted(
+        (order[url], mention_id, truth[url][1])
         for mention_id, url, brand, label in rows
         if url in truth and truth[url][0] == brand and truth[url][1] != label
-    ]
+    )
     rng = random.Random(seed)
     chosen = rng.sample(mistakes, min(MAX_CORRECTIONS, round(SHARE * len(mistakes))))
-    for i, (mention_id, label) in enumerate(sorted(chosen)):
+    for i, (_, mention_id, label) in enumerate(sorted(chosen)):
         record_override(
             db,
             mention_id,

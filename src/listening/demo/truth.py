@@ -254,8 +254,10 @@ def _precision(scored: list[tuple[RaisedAlert, list[str]]]) -> float:
 def points_to(alert: RaisedAlert, event: dict, world_end: date) -> bool:
     if alert.brand != event["brand"] or alert.kind not in event["signals"]:
         return False
+    # by the day it opens: an alert dated before the event began is a false alarm, even when
+    # its episode runs on into the event
     start, end = date.fromisoformat(event["start"]), date.fromisoformat(event["end"])
-    return alert.start <= end and (alert.end or world_end) >= start
+    return start <= alert.start <= min(end, world_end)
 
 
 def evaluate(truth: dict, alerts: list[RaisedAlert]) -> Evaluation:
