@@ -23,7 +23,7 @@ from importlib.resources import files
 
 from listening.errors import ListeningError
 
-SENTIMENT_VERSION = "fr-1.2"
+SENTIMENT_VERSION = "fr-1.3"
 
 # Labels: a compound strictly above/below these is positive/negative. VADER documents ±0.05; the
 # positive side is raised to 0.15 because the base lexicon, translated from English, rates many
@@ -90,7 +90,46 @@ _CONTRAST = frozenset(
 _NOT_NEGATING_BEFORE_JAMAIS = frozenset({"que", "qu", "a", "pour", "toujours"})
 # "je n'ai jamais vu aussi bien": a superlative, not a negation.
 _SUPERLATIVE_AFTER_JAMAIS = frozenset({"aussi", "autant", "si", "tant", "mieux", "meilleur"})
-_POST_BOOSTERS = frozenset({"grave", "trop", "beaucoup", "enormement", "vraiment", "tellement"})
+_POST_BOOSTERS = frozenset(
+    {"grave", "trop", "beaucoup", "enormement", "vraiment", "tellement", "fortement", "nettement"}
+)
+
+# Which way a quantity moves matters only with what moves: prices going up are bad news for the
+# customer, sales going up good news for the brand ("Leclerc baisse ses prix", "les ventes
+# chutent", "hausse des tarifs"). Word beginnings, matched on folded words.
+# Size words count the same way: "des frais énormes", "des prix bas", "de faibles ventes".
+_UP = ("augment", "hausse", "grimp", "flamb", "explos", "bondi", "progress", "envol", "record",
+       "gagn", "repart", "relev", "enorme", "exorbitant", "astronomique", "eleve")  # fmt: skip
+_DOWN = ("baiss", "diminu", "chut", "recul", "fondent", "fondu", "fondre", "effondr", "plong",
+         "degringol", "perd", "perte", "faible", "modique", "inexistant")  # fmt: skip
+# What the customer pays, and what a brand wants more of.
+_COSTS = frozenset(
+    {"prix", "tarif", "tarifs", "frais", "facture", "factures", "abonnement", "abonnements",
+     "loyer", "loyers", "cotisation", "cotisations", "mensualite", "mensualites", "commission",
+     "commissions", "cout", "couts", "forfait", "forfaits", "franchise", "agios"}
+)  # fmt: skip
+_GAINS = frozenset(
+    {"vente", "ventes", "benefice", "benefices", "chiffre", "clients", "clientele", "abonnes",
+     "resultats", "marge", "marges", "commandes", "frequentation", "audience", "embauches",
+     "effectifs", "profits"}
+)  # fmt: skip
+_LOW = frozenset({"bas", "basse", "basses"})  # not a prefix: "base", "bassin"
+_MARKET = ["de", "marche"]  # "part de marché"
+MOVE_VALENCE = 1.8  # a price cut or a sales rise: like "bien" (1.9) on VADER's scale
+_MOVE_WINDOW = 6  # words between the moving word and what moves, in one clause
+# "malgré l'inflation", "en dépit des grèves": the concession's words are granted, not asserted.
+_CONCESSIONS = frozenset({"malgre"})
+# Durations: service speed ("livré en 24 h", "répond en cinq minutes") and waiting ("j'attends
+# depuis trois semaines", "au bout de deux mois"), the core of customer talk.
+_NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+                 "sept": 7, "huit": 8, "dix": 10, "quinze": 15, "vingt": 20, "trente": 30,
+                 "quarante": 40, "quelques": 3}  # fmt: skip
+_SHORT_UNITS = frozenset({"minute", "minutes", "min", "mn", "heure", "heures", "h", "secondes"})
+_DAYS = frozenset({"jour", "jours", "j"})
+_LONG_UNITS = frozenset({"jour", "jours", "semaine", "semaines", "mois"})
+SPEED_VALENCE = 1.5  # "en 48 h": like "rapide" said with conviction
+WAIT_VALENCE = -1.5  # "depuis trois semaines": like "lent"
+PRAISE = 0.5  # a positive word at least this strong makes a duration tenure ("garde" 0.1 is not)
 
 _STRIP = dict.fromkeys(map(ord, "\ufe0f\ufe0e\u200d"), None)
 _STRIP.update(dict.fromkeys(range(0x1F3FB, 0x1F400), None))  # skin tones
@@ -177,7 +216,7 @@ class _Unit:
 
     surface: str
     key: str  # folded form
-    kind: str  # 'word' | 'phrase' | 'emo' | 'num' | 'punct'
+    kind: str  # 'word' | 'phrase' | 'wait' | 'emo' | 'num' | 'punct'
     valence: float = 0.0  # lexicon valence, 0 when none
     negated_valence: float = 0.0  # for neutral words whose negation is an opinion ("répond")
     tag: bool = False  # part of a hashtag
@@ -448,11 +487,12 @@ class Scorer:
     def _score_sentence(
         self, units: list[_Unit], n_excl: int, n_quest: int, explanation: list[dict]
     ) -> float | None:
-        units = self._merge_phrases(units)
+        units = _durations(self._merge_phrases(units))
         n = len(units)
         if not n:
             return None
         keys = [u.key for u in units]
+        _moves(units, keys)
         boosters = [
             self._booster(k) if u.kind == "word" else None for k, u in zip(keys, units, strict=True)
         ]
@@ -480,9 +520,18 @@ class Scorer:
         caps_differ = 0 < n_caps < len(words)
         ironic = any(u.kind == "emo" and u.key in _IRONY for u in units)
         contrast = -1
+        conceded: set[int] = set()
+        # "client depuis trois mois, aucun souci": beside praise, a duration is tenure, not waiting
+        praised = any(
+            u.valence >= PRAISE and sc == 1.0 and u.kind != "wait"
+            for u, sc, op in zip(units, scale, opinion, strict=True)
+            if op
+        )
         for i, k in enumerate(keys):
             if k in _CONTRAST:
                 contrast = i
+            elif k in _CONCESSIONS or (k == "depit" and i and keys[i - 1] == "en"):
+                conceded.update(_clause_after(keys, i))
 
         valences = [0.0] * n
         for i in range(n):
@@ -490,6 +539,11 @@ class Scorer:
                 continue
             u = units[i]
             v = u.valence
+            if u.kind == "wait":
+                if not praised:  # "ne tournent pas depuis 5 jours": the negation is the wait
+                    valences[i] = v
+                    explanation.append({"term": u.surface.lower(), "weight": v, "negated": False})
+                continue
             if caps_differ and len(u.surface) > 1 and u.surface.isupper():
                 v += C_INCR if v > 0 else -C_INCR
             if u.tag:
@@ -512,6 +566,9 @@ class Scorer:
                     v += boosters[j] if v > 0 else -boosters[j]
                     break
             v *= scale[i]
+            if i in conceded:  # "malgré la grève": granted, not the author's point
+                v = 0.0
+                continue
             if ironic and v > 0:  # "Bravo, trois semaines de retard 🙄"
                 v *= IRONY_SCALAR
             if contrast >= 0:
@@ -552,6 +609,76 @@ class Scorer:
             compound = sum(s * w for s, w in zip(scores, weights, strict=True)) / sum(weights)
         compound = round(compound, 4)
         return SentimentResult(compound, label_for(compound), explanation, SENTIMENT_VERSION)
+
+
+def _clause_after(keys: list[str], i: int) -> range:
+    """The units after ``keys[i]`` up to the end of its clause (a comma or a connector)."""
+    j = i + 1
+    while j < len(keys) and keys[j] not in (",", ";", ":") and keys[j] not in _CLAUSE_BREAKERS:
+        j += 1
+    return range(i + 1, j)
+
+
+def _moves(units: list[_Unit], keys: list[str]) -> None:
+    """Give a moving word ("baisse", "augmente", "chutent") the valence of what moves with it:
+    down is good for costs and bad for sales, up the opposite. Nothing moving: left alone."""
+    for i, k in enumerate(keys):
+        if units[i].kind != "word":
+            continue
+        up = k.startswith(_UP)
+        if not up and not k.startswith(_DOWN) and k not in _LOW:
+            continue
+        lo, hi = max(0, i - _MOVE_WINDOW), min(len(keys), i + _MOVE_WINDOW + 1)
+        sign = 0
+        for j in (*range(i + 1, hi), *range(i - 1, lo - 1, -1)):
+            if keys[j] in (",", ";", ":") or keys[j] in _CLAUSE_BREAKERS:
+                if j > i:
+                    continue
+                break
+            noun = keys[j].partition(" ")[0]  # idioms too: "frais de livraison"
+            if noun in _COSTS:
+                sign = -1
+            elif noun in _GAINS or (noun in ("part", "parts") and keys[j + 1 : j + 3] == _MARKET):
+                sign = 1
+            if sign:
+                break
+        if sign:
+            units[i].valence = MOVE_VALENCE * sign * (1 if up else -1)
+            units[j].valence = 0.0  # "bénéfice" (0.4) is what moves, not an opinion
+
+
+def _number(key: str) -> int | None:
+    if key.isdigit():
+        return int(key)
+    return _NUMBER_WORDS.get(key)
+
+
+def _durations(units: list[_Unit]) -> list[_Unit]:
+    """Join "en 48 h", "depuis trois semaines", "au bout de deux mois" into one unit with a
+    valence: a short time is service speed, a long one since or until is waiting (kind 'wait')."""
+    out: list[_Unit] = []
+    i, n = 0, len(units)
+    while i < n:
+        u = units[i]
+        k = 2 if u.key == "bout" and i + 1 < n and units[i + 1].key in ("de", "d") else 1
+        if u.key in ("en", "depuis", "bout") and i + k + 1 < n:
+            count, unit = _number(units[i + k].key), units[i + k + 1].key
+            value = 0.0
+            if count is not None and u.key == "en":
+                if unit in _SHORT_UNITS or (unit in _DAYS and count <= 3):
+                    value = SPEED_VALENCE
+            elif count is not None and unit in _LONG_UNITS and (u.key == "depuis" or (
+                    u.key == "bout" and i and units[i - 1].key == "au")):  # fmt: skip
+                value = WAIT_VALENCE
+            if value:
+                surface = " ".join(x.surface for x in units[i : i + k + 2])
+                kind = "phrase" if value > 0 else "wait"
+                out.append(_Unit(surface, surface.lower(), kind, value))
+                i += k + 2
+                continue
+        out.append(u)
+        i += 1
+    return out
 
 
 def _looks_french(text: str) -> bool:

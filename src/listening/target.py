@@ -35,12 +35,27 @@ from listening import sentiment
 from listening.sentiment import Scorer, get_scorer, label_for
 
 SCOPES = ("clause", "sentence", "document")
-RULES_VERSION = "target-1"
+RULES_VERSION = "target-2"
 
 
 def version() -> str:
     """Stored with each mention: the document scorer's version plus this module's rules."""
     return f"{sentiment.SENTIMENT_VERSION}+{RULES_VERSION}"
+
+
+# Labels of a clause or sentence scored toward a target: VADER's documented ±0.05 on the positive
+# side, instead of the document threshold (+0.15). A clause is a few words: one mild positive word
+# ("livré", "a remboursé") is often all it says, where a whole document's faint positives are noise.
+# Chosen on the dev split of the target-level set only: 92.2% of targets right at +0.15, 93.0% at
+# +0.10, 93.6% at +0.05 and at 0. The negative side keeps the document threshold (0).
+POSITIVE_THRESHOLD = 0.05
+
+
+def target_label(compound: float) -> str:
+    """The label of a compound scored on a clause or sentence about the target."""
+    if compound > POSITIVE_THRESHOLD:
+        return "positive"
+    return label_for(compound)
 
 
 # What a comparison's two sides get when the sentence itself carries no opinion word: "Prenez
@@ -390,10 +405,11 @@ class TargetScorer:
         scope = "sentence" if whole_sentences else "clause"
         spans = [(max(0, s - title_end), e - title_end) for s, e in _merge(text, spans)]
         note = "; ".join(dict.fromkeys(notes))
-        return TargetResult(compound, label_for(compound), scope, spans, explanation, note)
+        return TargetResult(compound, target_label(compound), scope, spans, explanation, note)
 
     def _part(self, text: str, segs: list[_Segment]) -> tuple[float, list[dict]]:
-        return self._score(" ".join(text[s.start : s.end].strip() for s in segs))
+        # joined with commas: a negation in one clause does not reach into the next
+        return self._score(", ".join(text[s.start : s.end].strip(" ,;:") for s in segs))
 
     def _sentence(self, text, folded, segs, own):
         """(compound, explanation, scored the whole sentence?, note) for one sentence."""
