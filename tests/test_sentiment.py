@@ -287,3 +287,89 @@ def test_floor_on_own_set(scorer):
     # regressions.
     assert accuracy >= 0.90
     assert sum(f1s) / 3 >= 0.90
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Leclerc baisse ses prix.", "positive"),
+        ("Les prix ont encore augmenté.", "negative"),
+        ("Hausse des tarifs au 1er janvier.", "negative"),
+        ("Free n'a pas augmenté ses tarifs.", "positive"),
+        ("Les ventes chutent.", "negative"),
+        ("Les ventes de la marque progressent.", "positive"),
+        ("Le bénéfice recule fortement.", "negative"),
+        ("Des frais de livraison énormes.", "negative"),
+        ("Des prix très bas toute l'année.", "positive"),
+        ("La marque gagne encore un point de part de marché.", "positive"),
+    ],
+)
+def test_a_moving_word_takes_the_sign_of_what_moves(scorer, text, label):
+    # prices down is good news for the customer, sales down bad news for the brand
+    assert scorer.score(text).label == label
+
+
+def test_a_moving_word_without_what_moves_keeps_its_lexicon_value(scorer):
+    said = scorer.score("Elle augmente le volume.").explanation
+    assert [x["weight"] for x in said if x["term"] == "augmente"] == [scorer.lexicon["augmente"]]
+    moved = scorer.score("La fréquentation augmente.").explanation
+    assert [x["weight"] for x in moved if x["term"] == "augmente"] == [1.8]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Livré en 48 h.", "positive"),
+        ("Réponse du SAV en cinq minutes.", "positive"),
+        ("J'attends mon colis depuis trois semaines.", "negative"),
+        ("Remboursé au bout de deux mois.", "negative"),
+        ("Les éoliennes ne tournent pas depuis 5 jours.", "negative"),  # not "not waiting"
+        ("Client depuis trois mois, aucun souci.", "positive"),  # tenure, beside praise
+        ("Abonné depuis deux ans.", "neutral"),
+        ("La ligne sera activée sous 48 heures.", "neutral"),  # a promise, not a fact
+        ("Livraison prévue en trois semaines.", "neutral"),
+    ],
+)
+def test_durations_are_service_speed_or_waiting(scorer, text, label):
+    assert scorer.score(text).label == label
+
+
+def test_a_concession_is_granted_not_scored(scorer):
+    r = scorer.score("Malgré quelques défauts, je recommande.")
+    assert r.label == "positive"
+    assert "défauts" not in {x["term"] for x in r.explanation}
+    assert scorer.score("Malgré l'inflation, les prix restent bas.").label == "positive"
+    # the concession ends with its clause
+    assert scorer.score("Malgré la pub, le produit est décevant.").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("La marque séduit les familles.", "positive"),  # not "seduced"
+        ("Les clients profitent des soldes.", "positive"),  # not "profiteer"
+        ("Le ministre souligne les résultats.", "neutral"),  # a reporting verb
+        ("J'attends la suite.", "neutral"),
+        ("Il m'a fait attendre une heure.", "negative"),
+        ("Le livreur n'a même pas sonné.", "negative"),
+        ("Sans internet depuis lundi.", "negative"),
+        ("Le conseiller ne décroche jamais.", "negative"),
+        ("Réseau qui ne capte pas.", "negative"),
+        ("Train ponctuel, personnel aimable.", "positive"),
+        ("Virement instantané.", "positive"),
+        ("Livré vite.", "positive"),
+        ("L'assureur m'a indemnisé.", "positive"),
+        ("Ma banque répond le jour même.", "positive"),
+        ("Des prix bas toute l'année.", "positive"),
+        ("Le porte-parole n'a pas souhaité commenter.", "neutral"),
+        ("L'assurance a tout pris en charge.", "positive"),
+        ("Le sinistre n'a jamais été pris en charge.", "negative"),
+    ],
+)
+def test_customer_and_business_words(scorer, text, label):
+    assert scorer.score(text).label == label
+
+
+def test_what_moves_and_a_degree_after_the_verb_are_not_opinions(scorer):
+    terms = {x["term"] for x in scorer.score("Le bénéfice recule fortement.").explanation}
+    assert terms == {"recule"}  # not "bénéfice" (0.4) nor "fortement" (1.1): a degree

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from listening.target import score_target, score_text, target_spans
+from listening.sentiment import label_for
+from listening.target import score_target, score_text, target_label, target_spans
 from tests.test_cli import run_cli
 
 DATA = Path(__file__).parent / "data" / "sentiment_targets.tsv"
+# sha256 of the test split's rows as first written (104 sentences), tab- and newline-joined
+TEST_SPLIT_SHA256 = "1cd57fc826f884f4a0f754be329c89a45479f17d44d3183e2a057d38639171e5"
 
 
 def toward(text: str, name: str, *others: str, **kw):
@@ -143,6 +146,61 @@ def test_the_issue_example_gives_each_brand_its_own_label_and_clause():
 )
 def test_contrast_and_comparison(text, a, b, expected):
     assert labels(text, a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "a", "b", "expected"),
+    [
+        (
+            "Chez Sosh les tarifs baissent ; chez Orange les tarifs augmentent.",
+            "Sosh",
+            "Orange",
+            ("positive", "negative"),
+        ),
+        (
+            "Zalando a remboursé en trois jours alors que Asos garde mon argent depuis un mois.",
+            "Zalando",
+            "Asos",
+            ("positive", "negative"),
+        ),
+        (
+            "Contrairement à Axa, la Maif a réglé le sinistre malgré un dossier incomplet et des "
+            "factures perdues.",
+            "Axa",
+            "Maif",
+            ("negative", "positive"),
+        ),
+    ],
+)
+def test_customer_facts_without_opinion_words(text, a, b, expected):
+    # prices that move, service speed, waiting, a concession: the facts customers report
+    assert labels(text, a, b) == expected
+
+
+def test_a_clause_about_the_target_is_positive_from_plus_0_05():
+    # a clause is a few words: one mild positive word is what it says ("propre" gives 0.13,
+    # under the document threshold of 0.15)
+    text = "Chez Ibis la chambre était propre ; chez Novotel, rien de spécial."
+    r = toward(text, "Ibis", "Novotel")
+    assert 0.05 < r.compound < 0.15
+    assert r.label == "positive"
+    assert target_label(0.1) == "positive" and label_for(0.1) == "neutral"
+
+
+def test_a_negation_does_not_cross_into_the_next_clause_of_the_target():
+    # the target's clauses around the comparison's reference are scored side by side: "moins
+    # lent" must not negate "excellent choix"
+    assert toward("Free est moins lent que SFR, excellent choix.", "Free", "SFR").label == (
+        "positive"
+    )
+
+
+def test_the_held_aside_split_is_unchanged():
+    # the test split is only read to report: no sentence or label of it may change, and new
+    # sentences may only be added to dev (ids whose hash falls in dev)
+    test = "\n".join("\t".join(r) for r in _rows() if r[1] == "test")
+    assert sum(1 for r in _rows() if r[1] == "test") == 104
+    assert hashlib.sha256(test.encode()).hexdigest() == TEST_SPLIT_SHA256
 
 
 def test_sentences_naming_nobody_belong_to_the_brand_before_them():

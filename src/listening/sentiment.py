@@ -521,7 +521,7 @@ class Scorer:
         ironic = any(u.kind == "emo" and u.key in _IRONY for u in units)
         contrast = -1
         conceded: set[int] = set()
-        # "client depuis trois mois, aucun souci": beside praise, a duration is tenure, not waiting
+        # "client depuis trois mois, aucun souci": beside praise, "depuis" is tenure, not waiting
         praised = any(
             u.valence >= PRAISE and sc == 1.0 and u.kind != "wait"
             for u, sc, op in zip(units, scale, opinion, strict=True)
@@ -540,7 +540,9 @@ class Scorer:
             u = units[i]
             v = u.valence
             if u.kind == "wait":
-                if not praised:  # "ne tournent pas depuis 5 jours": the negation is the wait
+                # "ne tournent pas depuis 5 jours": the negation is the wait, not its opposite;
+                # "au bout de deux mois" is late even when the thing finally came
+                if not praised or not u.key.startswith("depuis"):
                     valences[i] = v
                     explanation.append({"term": u.surface.lower(), "weight": v, "negated": False})
                 continue
