@@ -302,6 +302,9 @@ def test_floor_on_own_set(scorer):
         ("Des frais de livraison énormes.", "negative"),
         ("Des prix très bas toute l'année.", "positive"),
         ("La marque gagne encore un point de part de marché.", "positive"),
+        ("Michelin supprime 1 200 postes.", "negative"),
+        ("La banque supprime les frais de tenue de compte.", "positive"),
+        ("Le réseau est inexistant et le forfait augmente.", "negative"),  # one clause each
     ],
 )
 def test_a_moving_word_takes_the_sign_of_what_moves(scorer, text, label):
@@ -362,6 +365,10 @@ def test_a_concession_is_granted_not_scored(scorer):
         ("Ma banque répond le jour même.", "positive"),
         ("Des prix bas toute l'année.", "positive"),
         ("Le porte-parole n'a pas souhaité commenter.", "neutral"),
+        ("SAV introuvable.", "negative"),
+        ("Application très pratique.", "positive"),
+        ("Des pratiques collaboratives.", "neutral"),
+        ("On paie tout en supplément.", "negative"),
         ("L'assurance a tout pris en charge.", "positive"),
         ("Le sinistre n'a jamais été pris en charge.", "negative"),
     ],
@@ -373,3 +380,22 @@ def test_customer_and_business_words(scorer, text, label):
 def test_what_moves_and_a_degree_after_the_verb_are_not_opinions(scorer):
     terms = {x["term"] for x in scorer.score("Le bénéfice recule fortement.").explanation}
     assert terms == {"recule"}  # not "bénéfice" (0.4) nor "fortement" (1.1): a degree
+
+
+def test_a_pronoun_moves_what_the_sentence_speaks_of(scorer):
+    # "ils" are the prices named earlier in the sentence, or in the context a clause comes from
+    assert scorer.score("Les tarifs, ils grimpent encore.").label == "negative"
+    assert scorer.score("Les ventes, elles grimpent encore.").label == "positive"
+    r = scorer.score("Ils ont encore augmenté.", context="Les prix, ils ont encore augmenté.")
+    assert r.label == "negative"
+
+
+def test_a_negation_reaches_the_first_opinion_word_only(scorer):
+    r = scorer.score("Ils ne m'ont pas remboursé le produit défectueux.")
+    assert [(x["term"], x["negated"]) for x in r.explanation] == [
+        ("remboursé", True),
+        ("défectueux", False),
+    ]
+    assert r.label == "negative"
+    assert scorer.score("Ce n'est pas super bon.").label == "negative"  # through a booster
+    assert scorer.score("Ce n'est pas un produit fiable.").label == "negative"

@@ -158,6 +158,12 @@ def test_contrast_and_comparison(text, a, b, expected):
             ("positive", "negative"),
         ),
         (
+            "Leclerc a baissé ses prix alors que Carrefour les a encore augmentés.",
+            "Leclerc",
+            "Carrefour",
+            ("positive", "negative"),
+        ),
+        (
             "Zalando a remboursé en trois jours alors que Asos garde mon argent depuis un mois.",
             "Zalando",
             "Asos",

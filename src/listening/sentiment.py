@@ -101,7 +101,7 @@ _POST_BOOSTERS = frozenset(
 _UP = ("augment", "hausse", "grimp", "flamb", "explos", "bondi", "progress", "envol", "record",
        "gagn", "repart", "relev", "enorme", "exorbitant", "astronomique", "eleve")  # fmt: skip
 _DOWN = ("baiss", "diminu", "chut", "recul", "fondent", "fondu", "fondre", "effondr", "plong",
-         "degringol", "perd", "perte", "faible", "modique", "inexistant")  # fmt: skip
+         "degringol", "perd", "perte", "faible", "modique", "inexistant", "supprim")  # fmt: skip
 # What the customer pays, and what a brand wants more of.
 _COSTS = frozenset(
     {"prix", "tarif", "tarifs", "frais", "facture", "factures", "abonnement", "abonnements",
@@ -111,10 +111,12 @@ _COSTS = frozenset(
 _GAINS = frozenset(
     {"vente", "ventes", "benefice", "benefices", "chiffre", "clients", "clientele", "abonnes",
      "resultats", "marge", "marges", "commandes", "frequentation", "audience", "embauches",
-     "effectifs", "profits"}
+     "effectifs", "profits", "emplois", "postes"}
 )  # fmt: skip
 _LOW = frozenset({"bas", "basse", "basses"})  # not a prefix: "base", "bassin"
 _MARKET = ["de", "marche"]  # "part de marché"
+# What stands for a noun of the sentence before a moving word.
+_PRONOUNS = frozenset({"les", "ils", "elles", "en", "celui", "celle", "ceux", "celles", "leur"})
 MOVE_VALENCE = 1.8  # a price cut or a sales rise: like "bien" (1.9) on VADER's scale
 _MOVE_WINDOW = 6  # words between the moving word and what moves, in one clause
 # "malgré l'inflation", "en dépit des grèves": the concession's words are granted, not asserted.
@@ -142,6 +144,7 @@ _LEXICON_ENTRY = re.compile(r"^[^\W\d_]+(?:[ '’-][^\W\d_]+)*$")
 # The words of a hashtag: capitalised runs ("EELV"), camel-case words, numbers.
 _CAMEL = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?![a-zß-öø-ÿ])|[^\W\d_][^\W\d_A-ZÀ-ÖØ-Þ]*|\d+")
 _REPEATS = re.compile(r"(.)\1{2,}")
+_WORDS = re.compile(r"[^\W\d_]+")
 # (suffix, replacement) tried in order when a word is not in the lexicon: plurals, feminines.
 _SUFFIXES = (
     ("euses", "eux"), ("euse", "eux"), ("ives", "if"), ("ive", "if"), ("aux", "al"),
@@ -403,10 +406,16 @@ class Scorer:
 
     # -- rules --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _negation_scope(units: list[_Unit]) -> list[float]:
-        """A multiplier per unit: 1.0, or a negative scalar when the unit is negated."""
+    def _negation_scope(self, units: list[_Unit]) -> list[float]:
+        """A multiplier per unit: 1.0, or a negative scalar when the unit is negated.
+
+        A negation reaches the first opinion word after it, not the ones beyond: "ils ne m'ont
+        pas remboursé le produit défectueux" negates "remboursé", not "défectueux"."""
         n = len(units)
+
+        def boosts(j: int) -> bool:  # "pas super bon": "super" leads to the opinion word
+            return units[j].kind == "word" and self._booster(units[j].key) is not None
+
         scale = [1.0] * n
         keys = [u.key if u.kind != "punct" else "," for u in units]
         pending_ne: int | None = None
@@ -422,6 +431,8 @@ class Scorer:
                     and (not only_negative or units[j].valence < 0)
                 ):
                     scale[j] = scalar
+                    if (units[j].valence or units[j].negated_valence) and not boosts(j):
+                        break  # "ne m'a pas remboursé le produit défectueux": one opinion
                 if keys[j] not in _FILLERS:
                     counted += 1
                     if counted >= 3:
@@ -485,14 +496,19 @@ class Scorer:
         return scale
 
     def _score_sentence(
-        self, units: list[_Unit], n_excl: int, n_quest: int, explanation: list[dict]
+        self,
+        units: list[_Unit],
+        n_excl: int,
+        n_quest: int,
+        explanation: list[dict],
+        moving: int | None = None,
     ) -> float | None:
         units = _durations(self._merge_phrases(units))
         n = len(units)
         if not n:
             return None
         keys = [u.key for u in units]
-        _moves(units, keys)
+        _moves(units, keys, _what_moves(keys) if moving is None else moving)
         boosters = [
             self._booster(k) if u.kind == "word" else None for k, u in zip(keys, units, strict=True)
         ]
@@ -590,19 +606,26 @@ class Scorer:
 
     # -- public -------------------------------------------------------------------------------
 
-    def score(self, text: str, lang: str | None = "fr") -> SentimentResult:
+    def score(
+        self, text: str, lang: str | None = "fr", *, context: str | None = None
+    ) -> SentimentResult:
+        """Score ``text``. ``context``, when ``text`` is a part of a sentence (a clause about one
+        brand), is that sentence: "Carrefour les a augmentés" then knows "les" are prices."""
         if lang not in ("fr", None) or (lang is None and not _looks_french(text)):
             return SentimentResult(None, None, [], SENTIMENT_VERSION)
         explanation: list[dict] = []
         scores: list[float] = []
         weights: list[float] = []
+        moving = None
+        if context:
+            moving = _what_moves([fold(w) for w in _WORDS.findall(context)])
         for units, n_excl, n_quest in self._sentences(text):
             if units[0].kind == "word" and units[0].key in _CONTRAST and weights:
                 weights = [w * 0.5 for w in weights]  # "… . Mais …": the later part dominates
                 weight = 1.5
             else:
                 weight = 1.0
-            s = self._score_sentence(units, n_excl, n_quest, explanation)
+            s = self._score_sentence(units, n_excl, n_quest, explanation, moving)
             if s is not None:
                 scores.append(s)
                 weights.append(weight)
@@ -621,9 +644,30 @@ def _clause_after(keys: list[str], i: int) -> range:
     return range(i + 1, j)
 
 
-def _moves(units: list[_Unit], keys: list[str]) -> None:
+def _what_moves(keys: list[str]) -> int:
+    """-1 when a sentence speaks of costs only, 1 of sales only, else 0: what a moving word with
+    a pronoun moves ("Leclerc a baissé ses prix alors que Carrefour les a augmentés")."""
+    kinds = {-1 if k in _COSTS else 1 for k in keys if k in _COSTS or k in _GAINS}
+    return kinds.pop() if len(kinds) == 1 else 0
+
+
+def _moved(keys: list[str], steps: range) -> tuple[int, int]:
+    """(sign, index) of the first cost (-1) or gain (1) along ``steps``, within the clause."""
+    for j in steps:
+        if keys[j] in (",", ";", ":") or keys[j] in _CLAUSE_BREAKERS:
+            break
+        noun = keys[j].partition(" ")[0]  # idioms too: "frais de livraison"
+        if noun in _COSTS:
+            return -1, j
+        if noun in _GAINS or (noun in ("part", "parts") and keys[j + 1 : j + 3] == _MARKET):
+            return 1, j
+    return 0, -1
+
+
+def _moves(units: list[_Unit], keys: list[str], fallback: int = 0) -> None:
     """Give a moving word ("baisse", "augmente", "chutent") the valence of what moves with it:
-    down is good for costs and bad for sales, up the opposite. Nothing moving: left alone."""
+    down is good for costs and bad for sales, up the opposite. Nothing moving in its clause:
+    what the sentence speaks of (``fallback``) after a pronoun, or left alone."""
     for i, k in enumerate(keys):
         if units[i].kind != "word":
             continue
@@ -631,22 +675,15 @@ def _moves(units: list[_Unit], keys: list[str]) -> None:
         if not up and not k.startswith(_DOWN) and k not in _LOW:
             continue
         lo, hi = max(0, i - _MOVE_WINDOW), min(len(keys), i + _MOVE_WINDOW + 1)
-        sign = 0
-        for j in (*range(i + 1, hi), *range(i - 1, lo - 1, -1)):
-            if keys[j] in (",", ";", ":") or keys[j] in _CLAUSE_BREAKERS:
-                if j > i:
-                    continue
-                break
-            noun = keys[j].partition(" ")[0]  # idioms too: "frais de livraison"
-            if noun in _COSTS:
-                sign = -1
-            elif noun in _GAINS or (noun in ("part", "parts") and keys[j + 1 : j + 3] == _MARKET):
-                sign = 1
-            if sign:
-                break
+        sign, j = _moved(keys, range(i + 1, hi))
+        if not sign:
+            sign, j = _moved(keys, range(i - 1, lo - 1, -1))
+        if sign:
+            units[j].valence = 0.0  # "bénéfice" (0.4) is what moves, not an opinion
+        elif any(keys[j] in _PRONOUNS for j in range(lo, i)):
+            sign = fallback  # "Carrefour les a augmentés", "celui d'Auchan chute"
         if sign:
             units[i].valence = MOVE_VALENCE * sign * (1 if up else -1)
-            units[j].valence = 0.0  # "bénéfice" (0.4) is what moves, not an opinion
 
 
 def _number(key: str) -> int | None:

@@ -320,13 +320,13 @@ class TargetScorer:
         # Brands named in one document share its clauses: each is scored once per document
         # (the cache is emptied when the next document comes).
         self._document = ""
-        self._scored: dict[str, tuple[float, list[dict]]] = {}
+        self._scored: dict[tuple[str, str | None], tuple[float, list[dict]]] = {}
 
-    def _score(self, text: str) -> tuple[float, list[dict]]:
-        hit = self._scored.get(text)
+    def _score(self, text: str, context: str | None = None) -> tuple[float, list[dict]]:
+        hit = self._scored.get((text, context))
         if hit is None:
-            r = self.scorer.score(_MOINS.sub("pas", text), "fr")
-            hit = self._scored[text] = (r.compound or 0.0, r.explanation)
+            r = self.scorer.score(_MOINS.sub("pas", text), "fr", context=context)
+            hit = self._scored[(text, context)] = (r.compound or 0.0, r.explanation)
         return hit
 
     def document(self, text: str, lang: str | None, note: str) -> TargetResult:
@@ -407,9 +407,10 @@ class TargetScorer:
         note = "; ".join(dict.fromkeys(notes))
         return TargetResult(compound, target_label(compound), scope, spans, explanation, note)
 
-    def _part(self, text: str, segs: list[_Segment]) -> tuple[float, list[dict]]:
-        # joined with commas: a negation in one clause does not reach into the next
-        return self._score(", ".join(text[s.start : s.end].strip(" ,;:") for s in segs))
+    def _part(self, text: str, segs: list[_Segment], sentence: str) -> tuple[float, list[dict]]:
+        # joined with commas: a negation in one clause does not reach into the next; the
+        # sentence is the context ("Carrefour les a augmentés" after "Leclerc a baissé ses prix")
+        return self._score(", ".join(text[s.start : s.end].strip(" ,;:") for s in segs), sentence)
 
     def _sentence(self, text, folded, segs, own):
         """(compound, explanation, scored the whole sentence?, note) for one sentence."""
@@ -418,17 +419,17 @@ class TargetScorer:
         if len(own) < len(segs) and _SHARED.search(folded, segs[0].start, segs[-1].end):
             c, e = self._score(_NI_NE.sub(r"\g<0> pas", sentence))
             return c, e, True, "cibles citées ensemble : la phrase entière est évaluée"
-        c_own, e_own = self._part(text, own)
+        c_own, e_own = self._part(text, own, sentence)
         head = [s for s in segs if s.owner not in ("target", None) and s.role == "head"]
         prefers = "plutot" in folded[segs[0].start : segs[-1].end]
         if "opposite" in roles and head:
-            c_head, e_head = self._part(text, head)
+            c_head, e_head = self._part(text, head, sentence)
             if not c_head and prefers:
                 c_head = LEAN  # "Prenez Free plutôt que SFR": a preference
             c = (c_own - c_head) / 2 if c_own else -c_head
             return c, e_own + _flip(e_head), False, "comparaison : l'opposé de l'autre côté"
         if "same" in roles and head and not c_own:
-            c_head, e_head = self._part(text, head)
+            c_head, e_head = self._part(text, head, sentence)
             return c_head, e_head, False, "comparaison : comme l'autre côté"
         if "quit_to" in roles and c_own >= 0:
             return c_own + LEAN, e_own, False, "changement de marque : la nouvelle"
@@ -441,9 +442,8 @@ class TargetScorer:
         if _contrasted(segs):
             # "Free m'a remboursé alors que SFR me fait attendre": across a contrast, the side
             # without an opinion word gets the opposite of the other side
-            c_other, e_other = self._part(
-                text, [s for s in segs if s.owner not in ("target", None)]
-            )
+            others = [s for s in segs if s.owner not in ("target", None)]
+            c_other, e_other = self._part(text, others, sentence)
             if c_other:
                 return -c_other, _flip(e_other), False, "contraste : l'opposé de l'autre marque"
         if len(own) < len(segs) and _light(own):
