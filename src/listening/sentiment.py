@@ -9,6 +9,10 @@ idioms and turns neutral text with ``!!`` or ``...`` negative. Our corrections a
 Tweet conventions: links and ``@user`` are skipped, hashtags are read as words (camel case split,
 at half weight, see ``TAG_SCALE``), elongations ("trooop") are looked up de-elongated.
 
+Brand talk reports facts: a moving word takes the sign of what moves (``_moves``: prices down
+good, sales down bad), durations are service speed or waiting (``_durations``), words after
+``malgré`` are granted, not scored, and a negation reaches the first opinion word after it only.
+
 Scoring is done per sentence, as VADER's authors recommend, and sentence scores are averaged
 (weighted by ``mais``-style contrast), so long comments do not saturate towards ±1.
 """

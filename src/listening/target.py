@@ -11,7 +11,10 @@ the target, found from the matcher's character spans:
 2. Each segment belongs to the entity it names: the target, another brand (given by the caller,
    or a capitalised word inside a sentence), or, when it names none, the entity of the segment
    before it (a sentence that names nobody continues the previous one).
-3. The target's segments are scored with the document scorer. Comparisons turn around: the
+3. The target's segments are scored with the document scorer, side by side (joined by commas,
+   so that a negation stays in its clause), with the sentence as context (a pronoun then knows
+   what moves: "Carrefour les a augmentés" after "Leclerc a baissé ses prix"), and labelled
+   from +0.05 (``POSITIVE_THRESHOLD``). Comparisons turn around: the
    reference of ``meilleur/pire/plus/moins … que X``, ``contrairement à X``, ``par rapport à X``,
    ``plutôt que X``, ``rien à voir avec X`` gets the opposite of what the sentence says about the
    other side; ``comme X`` gets the same. A target only listed with others (``X et Y …``, ``ni X
