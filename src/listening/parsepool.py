@@ -1,0 +1,191 @@
+"""A pool of parsing processes fed over pipes, so that parsing uses every core.
+
+Parsing feeds is CPU-bound Python: the fetching process (threads, I/O bound) hands each body to
+whichever parser process is free and gets the parsed result back as a ``Future``, so one event
+loop can wait on fetches and parses together.
+
+Plain ``subprocess`` workers rather than ``multiprocessing``: a spawned ``multiprocessing``
+worker imports its parent's ``__main__`` again (the Airflow task runner, a bench script), and
+forking is unsafe once the fetch threads run. Each worker here is a fresh interpreter that
+imports only ``listening.collect`` (about 25 MB), whatever process started it.
+
+Messages are length-prefixed pickles of ``(function, args)`` and ``(ok, value)``; functions
+are module-level, so pickle sends their names. Only the pool's own children read them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct("!Q")
+PRELOAD = "listening.collect"  # what the parse tasks need, imported while the first fetches run
+
+
+class ParserDied(RuntimeError):
+    """A parser process ended in the middle of a task (killed, out of memory, crashed)."""
+
+
+def _send(fh: BinaryIO, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(_HEADER.pack(len(data)))
+    fh.write(data)
+    fh.flush()
+
+
+def _recv(fh: BinaryIO) -> Any:
+    head = fh.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(head)
+    data = fh.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # only ever written by our own parent or child process
+
+
+class _Worker:
+    def __init__(self, pool: ParsePool):
+        self.pool = pool
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "listening.parsepool", PRELOAD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.current: Future | None = None
+        self.reader = threading.Thread(target=self._read, name="listening-parse", daemon=True)
+        self.reader.start()
+
+    def give(self, future: Future, task: tuple) -> None:
+        self.current = future
+        # A dead worker: its reader sees the end of the process and fails the task.
+        with contextlib.suppress(OSError):
+            _send(self.process.stdin, task)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ok, value = _recv(self.process.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.pool._died(self)
+                return
+            future, self.current = self.current, None
+            if future is not None:
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(RuntimeError(value))
+            self.pool._idle(self)
+
+
+class ParsePool:
+    """``submit(function, *args)`` runs in one of ``n`` parser processes; a ``Future`` back.
+
+    A parser process that dies fails its task with ``ParserDied`` and is replaced.
+    """
+
+    def __init__(self, n: int):
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[Future, tuple]] = deque()
+        self._free: list[_Worker] = []
+        self._closed = False
+        self._workers = [_Worker(self) for _ in range(max(1, n))]
+        self._free = list(self._workers)
+
+    def submit(self, function: Callable, *args: Any) -> Future:
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the parse pool is closed")
+            if not self._free:
+                self._queue.append((future, (function, args)))
+                return future
+            worker = self._free.pop()
+        worker.give(future, (function, args))
+        return future
+
+    @property
+    def n_workers(self) -> int:
+        return len(self._workers)
+
+    def _idle(self, worker: _Worker) -> None:
+        with self._lock:
+            if not self._queue:
+                self._free.append(worker)
+                return
+            future, task = self._queue.popleft()
+        worker.give(future, task)
+
+    def _died(self, worker: _Worker) -> None:
+        future, worker.current = worker.current, None
+        worker.process.wait()
+        if future is not None:
+            future.set_exception(
+                ParserDied(f"the parser process ended (exit code {worker.process.returncode})")
+            )
+        with self._lock:
+            if worker in self._workers:
+                self._workers.remove(worker)
+            if worker in self._free:
+                self._free.remove(worker)
+            if self._closed:
+                return
+            replacement = _Worker(self)
+            self._workers.append(replacement)
+        self._idle(replacement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            queued, self._queue = list(self._queue), deque()
+        for future, _ in queued:
+            future.set_exception(RuntimeError("the parse pool was closed before this task ran"))
+        for worker in workers:
+            with contextlib.suppress(OSError):
+                worker.process.stdin.close()  # end of input: the worker returns
+        for worker in workers:
+            worker.process.wait()
+            worker.reader.join()
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _serve(preload: list[str]) -> None:
+    """The worker: answer each task read on stdin, on the original stdout; anything a library
+    prints goes to stderr so it cannot corrupt the messages."""
+    import importlib
+
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    for name in preload:
+        importlib.import_module(name)
+    source = sys.stdin.buffer
+    while True:
+        try:
+            function, args = _recv(source)
+        except EOFError:
+            return
+        try:
+            reply = (True, function(*args))
+        except Exception as exc:  # reported to the caller's future, the worker goes on
+            reply = (False, f"{type(exc).__name__}: {str(exc)[:300]}")
+        _send(out, reply)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1:])
