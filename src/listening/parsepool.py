@@ -90,16 +90,17 @@ class _Worker:
 class ParsePool:
     """``submit(function, *args)`` runs in one of ``n`` parser processes; a ``Future`` back.
 
+    The processes start together on the first ``submit`` and stop on ``close``.
     A parser process that dies fails its task with ``ParserDied`` and is replaced.
     """
 
     def __init__(self, n: int):
+        self.n_workers = max(1, n)
         self._lock = threading.Lock()
         self._queue: deque[tuple[Future, tuple]] = deque()
         self._free: list[_Worker] = []
-        self._closed = False
-        self._workers = [_Worker(self) for _ in range(max(1, n))]
-        self._free = list(self._workers)
+        self._workers: list[_Worker] = []  # started on the first task: a re-poll of unchanged
+        self._closed = False  # feeds (all 304) never pays for starting interpreters
 
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
@@ -107,16 +108,15 @@ class ParsePool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the parse pool is closed")
+            if not self._workers:
+                self._workers = [_Worker(self) for _ in range(self.n_workers)]
+                self._free = list(self._workers)
             if not self._free:
                 self._queue.append((future, (function, args)))
                 return future
             worker = self._free.pop()
         worker.give(future, (function, args))
         return future
-
-    @property
-    def n_workers(self) -> int:
-        return len(self._workers)
 
     def _idle(self, worker: _Worker) -> None:
         with self._lock:
