@@ -1,10 +1,11 @@
 """Collect: plan which sources are due, fetch them, and write staging files.
 
 Fetching never touches the store: it turns a *unit* (one configured source and the comment
-threads under it) into two staging files in ``<store dir>/staging/<run_id>/``:
-``<source_id>.documents.jsonl`` and then ``<source_id>.state.json``, whose atomic rename marks
-the unit complete. ``listening.load`` moves complete units into the store. So a crash between
-fetch and load loses nothing, and fetch can run on another machine that shares the folder.
+threads under it) into staging files in ``<store dir>/staging/<run_id>/``:
+``<source_id>.documents.jsonl`` (one JSON document per line; absent when nothing new came) and
+then ``<source_id>.state.json``, whose atomic rename marks the unit complete. ``listening.load``
+moves complete units into the store. So a crash between fetch and load loses nothing, and fetch
+can run on another machine that shares the folder.
 """
 
 from __future__ import annotations
@@ -606,13 +607,12 @@ class _UnitWork:
         import msgspec
 
         sid = self.unit.main.source_id
-        docs_path = run_dir / f"{sid}.documents.jsonl"
-        tmp = docs_path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            for line in self.documents.values():
-                fh.write(line)
-                fh.write(b"\n")
-        os.replace(tmp, docs_path)
+        if self.documents:  # none (all 304, or an error): no documents file at all
+            docs_path = run_dir / f"{sid}.documents.jsonl"
+            tmp = docs_path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                fh.write(b"\n".join(self.documents.values()) + b"\n")
+            os.replace(tmp, docs_path)
         state = {
             "source": self.unit.source,
             "source_id": sid,

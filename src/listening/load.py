@@ -226,10 +226,14 @@ def load_staged(
 
 def _upsert_documents(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     # The newest staged copy of each document wins; the first collected_at is kept.
+    # Older copies are deleted in place rather than the newest copied aside: a copy of every
+    # incoming text would cost as much memory again.
     con.execute(
-        "create or replace temp table latest as select * from incoming "
-        "qualify row_number() over (partition by document_id order by seq desc) = 1"
+        "delete from incoming as i using (select document_id, max(seq) as newest from incoming "
+        "group by document_id having count(*) > 1) as d "
+        "where i.document_id = d.document_id and i.seq < d.newest"
     )
+    con.execute("create or replace temp view latest as select * from incoming")
     n_new = con.execute(
         "select count(*) from latest where document_id not in "
         "(select document_id from raw.documents)"
@@ -333,12 +337,20 @@ def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
         [files, runs, seqs],
     )
     cols = ", ".join(f"'{c}': '{t}'" for c, t in _DOC_COLUMNS.items())
-    con.execute(
-        "insert into incoming select j.* exclude (filename), u.run_id, u.seq "
-        f"from read_json(?, format = 'newline_delimited', columns = {{{cols}}}, filename = true) "
-        "as j join staged_units as u using (filename)",
-        [files],
-    )
+    # One reader thread: each thread of the JSON reader holds buffers of up to
+    # maximum_object_size (16 MB), which doubled the loading process's memory for no gain on
+    # files this small (bench/collect.py: 76 MB with 2 threads, 19 MB with one).
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("set threads = 1")
+    try:
+        con.execute(
+            "insert into incoming select j.* exclude (filename), u.run_id, u.seq from read_json("
+            f"?, format = 'newline_delimited', columns = {{{cols}}}, filename = true) as j "
+            "join staged_units as u using (filename)",
+            [files],
+        )
+    finally:
+        con.execute(f"set threads = {int(threads)}")
 
 
 def _apply_states(
