@@ -76,3 +76,15 @@ def test_parser_processes_give_the_same_documents_as_parsing_here():
         there = [f.result(timeout=120) for f in [pool.submit(parse_body, t) for t in tasks]]
     assert there == [parse_body(t) for t in tasks]
     assert sum(len(p.lines) for p in there) >= 30  # the fixtures hold 30 documents in all
+
+
+def test_parser_processes_that_cannot_start_leave_the_work_to_the_caller(monkeypatch, caplog):
+    """An interpreter that cannot import the package: the run is slower, nothing is lost."""
+    from listening import parsepool
+
+    monkeypatch.setattr(parsepool, "PRELOAD", "listening.no_such_module")
+    with ParsePool(2) as pool:
+        futures = [pool.submit(os.getpid) for _ in range(3)]
+        assert {f.result(timeout=60) for f in futures} == {os.getpid()}
+        assert pool.submit(sum, [1, 2]).result(timeout=60) == 3
+    assert "parsing in the fetching process instead" in caplog.text

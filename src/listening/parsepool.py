@@ -16,6 +16,7 @@ are module-level, so pickle sends their names. Only the pool's own children read
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import struct
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
+log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 PRELOAD = "listening.collect"  # what the parse tasks need, imported while the first fetches run
 
@@ -62,11 +64,13 @@ class _Worker:
             stdout=subprocess.PIPE,
         )
         self.current: Future | None = None
+        self.task: tuple = ()
+        self.started = False  # said it is ready: the interpreter and the imports work
         self.reader = threading.Thread(target=self._read, name="listening-parse", daemon=True)
         self.reader.start()
 
     def give(self, future: Future, task: tuple) -> None:
-        self.current = future
+        self.current, self.task = future, task
         # A dead worker: its reader sees the end of the process and fails the task.
         with contextlib.suppress(OSError):
             _send(self.process.stdin, task)
@@ -78,6 +82,9 @@ class _Worker:
             except (EOFError, OSError, pickle.UnpicklingError):
                 self.pool._died(self)
                 return
+            if not self.started:  # the first message says the worker is ready
+                self.started = True
+                continue
             future, self.current = self.current, None
             if future is not None:
                 if ok:
@@ -91,8 +98,12 @@ class ParsePool:
     """``submit(function, *args)`` runs in one of ``n`` parser processes; a ``Future`` back.
 
     The processes start together on the first ``submit`` and stop on ``close``.
-    A parser process that dies fails its task with ``ParserDied`` and is replaced.
+    A parser process that dies fails its task with ``ParserDied`` and is replaced. If parser
+    processes cannot even start (``MAX_FAILED_STARTS`` die before saying they are ready), tasks
+    run in the calling process instead, with a warning: slower, never lost.
     """
+
+    MAX_FAILED_STARTS = 3
 
     def __init__(self, n: int):
         self.n_workers = max(1, n)
@@ -101,6 +112,8 @@ class ParsePool:
         self._free: list[_Worker] = []
         self._workers: list[_Worker] = []  # started on the first task: a re-poll of unchanged
         self._closed = False  # feeds (all 304) never pays for starting interpreters
+        self._failed_starts = 0
+        self._broken = False
 
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
@@ -108,6 +121,8 @@ class ParsePool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the parse pool is closed")
+            if self._broken:
+                return _run_here(future, function, args)
             if not self._workers:
                 self._workers = [_Worker(self) for _ in range(self.n_workers)]
                 self._free = list(self._workers)
@@ -128,21 +143,48 @@ class ParsePool:
 
     def _died(self, worker: _Worker) -> None:
         future, worker.current = worker.current, None
+        task = worker.task
         worker.process.wait()
-        if future is not None:
-            future.set_exception(
-                ParserDied(f"the parser process ended (exit code {worker.process.returncode})")
-            )
+        code = worker.process.returncode
+        failed = None
         with self._lock:
             if worker in self._workers:
                 self._workers.remove(worker)
             if worker in self._free:
                 self._free.remove(worker)
-            if self._closed:
+            if self._broken and future is not None:
+                _run_here(future, *task)
                 return
+            if self._closed or self._broken:
+                return
+            if not worker.started:  # it never ran the task: not the task's fault
+                self._failed_starts += 1
+                if future is not None:
+                    self._queue.appendleft((future, task))
+                if self._failed_starts >= self.MAX_FAILED_STARTS:
+                    self._give_up(code)
+                    return
+            elif future is not None:
+                failed = future
             replacement = _Worker(self)
             self._workers.append(replacement)
+        if failed is not None:
+            failed.set_exception(ParserDied(f"the parser process ended (exit code {code})"))
         self._idle(replacement)
+
+    def _give_up(self, code: int | None) -> None:
+        """Under the lock: parse in the calling process from now on, queued tasks included."""
+        log.warning(
+            "parser processes die as they start (exit code %s, see above); "
+            "parsing in the fetching process instead: check that `%s -m listening.parsepool` "
+            "starts",
+            code,
+            sys.executable,
+        )
+        self._broken = True
+        queued, self._queue = list(self._queue), deque()
+        for future, (function, args) in queued:
+            _run_here(future, function, args)
 
     def close(self) -> None:
         with self._lock:
@@ -165,6 +207,14 @@ class ParsePool:
         self.close()
 
 
+def _run_here(future: Future, function: Callable, args: tuple) -> Future:
+    try:
+        future.set_result(function(*args))
+    except Exception as exc:  # as a parser process reports it
+        future.set_exception(RuntimeError(f"{type(exc).__name__}: {str(exc)[:300]}"))
+    return future
+
+
 def _serve(preload: list[str]) -> None:
     """The worker: answer each task read on stdin, on the original stdout; anything a library
     prints goes to stderr so it cannot corrupt the messages."""
@@ -174,6 +224,7 @@ def _serve(preload: list[str]) -> None:
     os.dup2(2, 1)
     for name in preload:
         importlib.import_module(name)
+    _send(out, (True, "ready"))
     source = sys.stdin.buffer
     while True:
         try:
