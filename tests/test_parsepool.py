@@ -88,3 +88,11 @@ def test_parser_processes_that_cannot_start_leave_the_work_to_the_caller(monkeyp
         assert {f.result(timeout=60) for f in futures} == {os.getpid()}
         assert pool.submit(sum, [1, 2]).result(timeout=60) == 3
     assert "parsing in the fetching process instead" in caplog.text
+
+
+def test_tasks_queued_behind_a_fatal_one_still_run():
+    with ParsePool(1) as pool:
+        futures = [pool.submit(die), pool.submit(sum, [1, 2]), pool.submit(sum, [3, 4])]
+        with pytest.raises(ParserDied):
+            futures[0].result(timeout=60)
+        assert [f.result(timeout=60) for f in futures[1:]] == [3, 7]
