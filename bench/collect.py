@@ -1,25 +1,27 @@
-"""Benchmark ``listening.pipeline.collect`` on many local RSS feeds against a naive baseline.
+"""Benchmark ``listening collect`` on many local RSS feeds against plain loops, in one run.
 
-N French blog feeds (RSS 2.0, M items of about 1-2 KB of text each, no comment feeds, so one
-fetch per feed) are served from this process by threaded ``http.server`` instances on loopback,
-with strong ETags, Last-Modified, 304 answers and gzip. Measured, best of ``--repeat`` runs
-interleaved so that a busy machine slows every contender alike:
+N French blog feeds (RSS 2.0, M items of about 2 KB of text each, no comment feeds, so one fetch
+per feed) are served by threaded ``http.server`` instances in a process of their own, on
+loopback, with strong ETags, Last-Modified, 304 answers and gzip, in two layouts: every feed on
+one host, and feeds spread over ``--hosts`` hosts (127.0.0.1, 127.0.0.2 ...: Linux routes all
+of 127.0.0.0/8 to loopback, and the per-host cap keys on the host name, so this mimics many
+sites with no DNS). On each layout, in a fresh child process each (so that its whole process
+tree is measured, parser processes included):
 
-- baseline: a plain sequential loop of ``requests.get`` + ``feedparser.parse`` over the feeds;
-- first poll: ``pipeline.collect`` on a fresh temporary store (fetch, parse, stage, load);
-- re-poll: ``pipeline.collect`` again one day later, every source due, every answer a 304;
-- the same two polls with every feed on a single host (the per-host cap then applies);
-- peak memory: the process's RSS high-water mark, and (``--tracemalloc``) the tracemalloc peak
-  of one extra, untimed first poll.
+- plain: a sequential loop of ``requests.get`` + ``feedparser.parse`` (the baseline);
+- threads: 8 threads + ``feedparser``, at most 2 requests per host at once, then a
+  conditional re-poll (every answer a 304);
+- collect: ``pipeline.collect`` on a fresh store (plan, fetch, parse, stage, load), then again
+  one day later with every source due and every answer a 304.
 
-Why several hosts: the fetcher caps concurrent requests per *host name* (``max_per_host``,
-default 2), and the key is the host name alone, so feeds on different ports of 127.0.0.1 would
-still share one slot pair. Linux routes all of 127.0.0.0/8 to loopback, so one server per
-address 127.0.0.1, 127.0.0.2 ... (``--hosts``, default 50) mimics many sites with no DNS.
+Runs are interleaved (and rotated) so a busy machine slows every contender alike; the report
+gives medians, the median of the per-run ratios to the plain loop's first poll measured on the
+same layout in the same run, and the peak RSS of each contender's process tree (sampled every
+10 ms).
 
-    .venv/bin/python bench/collect.py [--feeds 500] [--items 50] [--hosts 50] [--repeat 2]
-    .venv/bin/python bench/collect.py --quick            # 50 feeds x 20 items
-    .venv/bin/python bench/collect.py --quick --profile  # + cProfile of one first poll
+    .venv/bin/python bench/collect.py                    # 300 feeds x 40 items, 30 hosts, 3 runs
+    .venv/bin/python bench/collect.py --quick            # 50 feeds x 20 items, 1 run
+    .venv/bin/python bench/collect.py --profile          # + cProfile of one first poll, 1 host
     .venv/bin/python bench/collect.py --latency 50       # each answer 50 ms late, like the web
 
 Exits 0 whatever the figures: it is a measurement, not a test.
@@ -30,21 +32,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import gc
 import gzip
 import hashlib
 import html
 import io
+import json
 import multiprocessing
 import os
 import pstats
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-import tracemalloc
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -53,9 +56,6 @@ from pathlib import Path
 
 import feedparser
 import requests
-
-from listening import pipeline
-from listening.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = ROOT / "tests" / "data" / "sentiment_fr.tsv"
@@ -260,18 +260,59 @@ def stop(servers: list[_FeedServer]) -> None:
         s.server_close()
 
 
-# -- contenders --------------------------------------------------------------------------------
+# -- contenders (each runs in a child process: its whole process tree is measured) ------------
 
 
-def baseline(urls: list[str]) -> tuple[float, float, int]:
-    """A plain sequential loop: requests.get then feedparser.parse; (wall s, CPU s, entries)."""
+def plain_loop(urls: list[str]) -> dict:
+    """The baseline: a sequential loop of requests.get then feedparser.parse."""
     n = 0
-    start, cpu = time.perf_counter(), time.process_time()
+    start = time.perf_counter()
     for url in urls:
         response = requests.get(url, timeout=20)
         response.raise_for_status()
         n += len(feedparser.parse(io.BytesIO(response.content)).entries)
-    return time.perf_counter() - start, time.process_time() - cpu, n
+    return {"first": time.perf_counter() - start, "n_first": n}
+
+
+def threads_feedparser(urls: list[str]) -> dict:
+    """8 threads + feedparser, at most 2 requests per host at once (a semaphore per host), then
+    a conditional re-poll with the validators of the first poll (every answer a 304)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    hosts = {urlsplit(u).hostname: threading.Semaphore(2) for u in urls}
+    local = threading.local()
+    validators: dict[str, tuple[str | None, str | None]] = {}
+
+    def get(url: str, headers: dict[str, str]) -> requests.Response:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        with hosts[urlsplit(url).hostname]:
+            response = session.get(url, headers=headers, timeout=20)
+            response.content  # noqa: B018 - read the body while holding the host's slot
+        return response
+
+    def first(url: str) -> int:
+        response = get(url, {})
+        response.raise_for_status()
+        validators[url] = (response.headers.get("etag"), response.headers.get("last-modified"))
+        return len(feedparser.parse(io.BytesIO(response.content)).entries)
+
+    def again(url: str) -> int:
+        etag, modified = validators[url]
+        response = get(url, {"If-None-Match": etag} if etag else {"If-Modified-Since": modified})
+        if response.status_code == 304:
+            return 1
+        return len(feedparser.parse(io.BytesIO(response.content)).entries) and 0
+
+    with ThreadPoolExecutor(8) as pool:
+        start = time.perf_counter()
+        n = sum(pool.map(first, urls))
+        first_s = time.perf_counter() - start
+        start = time.perf_counter()
+        n_304 = sum(pool.map(again, urls))
+        again_s = time.perf_counter() - start
+    return {"first": first_s, "n_first": n, "repoll": again_s, "n_304": n_304}
 
 
 def write_config(folder: Path, urls: list[str]) -> Path:
@@ -291,250 +332,208 @@ def write_config(folder: Path, urls: list[str]) -> Path:
     return path
 
 
-@dataclass
-class Poll:
-    seconds: float
-    cpu: float  # process CPU time, every thread (the feed servers' too, as for the baseline)
-    n_fetches: int
-    n_not_modified: int
-    n_documents: int
-    n_errors: int
+def listening_collect(urls: list[str]) -> dict:
+    """``pipeline.collect`` (plan, fetch, parse, stage, load) on a fresh store, then again one
+    day later: every source due, every answer a 304."""
+    from listening import pipeline
+    from listening.config import load_config
 
-
-def poll(config, now: datetime) -> Poll:
-    start, cpu = time.perf_counter(), time.process_time()
-    stats = pipeline.collect(config, config.store_path, now=now)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    docs = stats.load.n_documents_new if stats.load else 0
-    return Poll(seconds, cpu, stats.n_fetches, stats.n_not_modified, docs, len(stats.errors))
-
-
-def pipeline_pair(urls: list[str]) -> tuple[Poll, Poll]:
-    """First poll on a fresh store, then a re-poll one day later (all due, all unchanged)."""
+    out = {}
     with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
         config = load_config(write_config(Path(tmp), urls))
-        first = poll(config, NOW)
-        again = poll(config, NOW + timedelta(days=1))
-    return first, again
+        for key, now in (("first", NOW), ("repoll", NOW + timedelta(days=1))):
+            start = time.perf_counter()
+            stats = pipeline.collect(config, config.store_path, now=now)
+            out[key] = time.perf_counter() - start
+            out[f"n_{key}"] = stats.load.n_documents_new if stats.load else 0
+            out[f"errors_{key}"] = len(stats.errors)
+            out["n_304"] = stats.n_not_modified
+    return out
 
 
-def traced_first_poll(urls: list[str]) -> float:
-    """Peak of Python allocations (MiB) during one first poll; DuckDB's own memory is not seen."""
-    with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
-        config = load_config(write_config(Path(tmp), urls))
-        gc.collect()
-        tracemalloc.start()
-        try:
-            pipeline.collect(config, config.store_path, now=NOW)
-            return tracemalloc.get_traced_memory()[1] / MIB
-        finally:
-            tracemalloc.stop()
+CONTENDERS = {
+    "plain": plain_loop,
+    "threads": threads_feedparser,
+    "collect": listening_collect,
+}
+LABELS = {
+    "plain": "plain sequential requests + feedparser loop",
+    "threads": "8 threads + feedparser, 2 per host",
+    "collect": "listening collect",
+}
 
 
-def profiled_polls(urls: list[str], top: int) -> None:
-    """cProfile of one first poll and its re-poll (main thread only: planning, parsing, staging
-    and loading; the fetches themselves run on the fetcher's threads)."""
-    with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
-        config = load_config(write_config(Path(tmp), urls))
-        for title, now in (("first poll", NOW), ("re-poll", NOW + timedelta(days=1))):
-            profiler = cProfile.Profile()
-            profiler.enable()
-            pipeline.collect(config, config.store_path, now=now)
-            profiler.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-            stats.print_stats(r"listening/", top)
-            print(f"\ncProfile of one {title}, top {top} cumulative in src/listening:")
-            print("   ncalls" + out.getvalue().split("ncalls", 1)[-1].rstrip())
+def run_contender(name: str, urls_file: Path) -> None:
+    """Child side: run one contender, print its figures as one JSON line."""
+    urls = urls_file.read_text("utf-8").split()
+    print(json.dumps(CONTENDERS[name](urls)), flush=True)
+
+
+def measure(name: str, urls_file: Path) -> dict:
+    """Run a contender in a child process; add the peak RSS of its process tree (itself and
+    its parser processes, sampled every 10 ms) and the tree's CPU time."""
+    import psutil  # an Airflow dependency, so in the venv
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--run", name, "--urls-file", str(urls_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0
+    me = psutil.Process(child.pid)
+    while child.poll() is None:
+        total = 0
+        with contextlib.suppress(psutil.Error):
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+        peak = max(peak, total)
+        time.sleep(0.01)
+    out, _ = child.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if child.returncode:
+        raise SystemExit(f"contender {name} failed (exit code {child.returncode})")
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["rss_mib"] = peak / MIB
+    figures["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return figures
 
 
 # -- report ------------------------------------------------------------------------------------
-
-
-def rss_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def start_memory_sampler():
-    """A process that samples the RSS of this process plus its children (the fetch workers)
-    every 20 ms: the real simultaneous peak, which per-process high-water marks cannot give.
-    Started before any thread exists here (fork). Returns a function giving the peak in MiB."""
-    import psutil  # an Airflow dependency, so in the venv
-
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    watched = os.getpid()
-
-    def run(conn) -> None:
-        me = psutil.Process(watched)
-        excluded = {os.getpid()}  # the sampler itself, then the feed servers (the "web")
-        peak = 0
-        while True:
-            if conn.poll(0.02):
-                message = conn.recv()
-                if message == "stop":
-                    break
-                excluded.add(message)
-                continue
-            total = 0
-            try:
-                procs = [me, *(c for c in me.children(recursive=True) if c.pid not in excluded)]
-            except psutil.Error:
-                break
-            for proc in procs:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            peak = max(peak, total)
-        conn.send(peak / MIB)
-
-    process = context.Process(target=run, args=(theirs,), daemon=True)
-    process.start()
-
-    def peak(exclude: int | None = None) -> float | None:
-        """``peak(pid)`` leaves a process out of the sum; ``peak()`` stops and returns."""
-        if exclude is not None:
-            ours.send(exclude)
-            return None
-        ours.send("stop")
-        value = ours.recv()
-        process.join(timeout=10)
-        return value
-
-    return peak
-
-
-def worker_rss_peak_mib() -> float:
-    """The largest RSS high-water mark of any finished child: a fetch worker process."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def profiled_poll(urls: list[str], top: int) -> None:
+    """cProfile of one first poll, in this process (the fetching side and the event loop;
+    parsing runs in the parser processes, so ``fetch_processes = 1`` shows it here)."""
+    from listening import pipeline
+    from listening.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
+        config = load_config(write_config(Path(tmp), urls))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        pipeline.collect(config, config.store_path, now=NOW)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"listening/", top)
+        print(f"\ncProfile of one first poll, top {top} cumulative in src/listening:")
+        print("   ncalls" + out.getvalue().split("ncalls", 1)[-1].rstrip())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--feeds", type=int, default=500)
-    p.add_argument("--items", type=int, default=50)
-    p.add_argument("--hosts", type=int, default=50, help="loopback addresses 127.0.0.1..N")
-    p.add_argument("--quick", action="store_true", help="50 feeds x 20 items")
-    p.add_argument("--repeat", type=int, default=2, help="interleaved runs; best is reported")
+    p.add_argument("--feeds", type=int, default=300)
+    p.add_argument("--items", type=int, default=40)
+    p.add_argument("--hosts", type=int, default=30, help="loopback addresses 127.0.0.1..N")
+    p.add_argument("--quick", action="store_true", help="50 feeds x 20 items, 1 run")
+    p.add_argument("--repeat", type=int, default=3, help="interleaved runs; medians reported")
     p.add_argument(
         "--latency", type=float, default=0.0, metavar="MS", help="server delay per request"
     )
-    p.add_argument("--no-single-host", action="store_true", help="skip the one-host polls")
-    # tracemalloc slows the traced poll about 8x: opt in (cheap with --quick).
-    p.add_argument("--tracemalloc", action="store_true", help="+ one traced extra first poll")
-    p.add_argument("--profile", type=int, nargs="?", const=10, default=0, metavar="TOP")
+    p.add_argument("--profile", type=int, nargs="?", const=15, default=0, metavar="TOP")
+    p.add_argument("--run", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
+    p.add_argument("--urls-file", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.run:
+        run_contender(args.run, args.urls_file)
+        return 0
     if args.quick:
-        args.feeds, args.items = 50, 20
+        args.feeds, args.items, args.repeat = 50, 20, 1
     n_hosts = max(1, min(args.hosts, args.feeds, 254))
 
     feeds, raw_bytes = make_feeds(args.feeds, args.items)
     gz_bytes = sum(len(f.gz_body) for f in feeds)
     latency = args.latency / 1000
-    sampled_peak = start_memory_sampler()
-    urls, stop_hosts = serve_in_process(feeds, n_hosts, latency)
-    sampled_peak(stop_hosts.pid)
-    one_host_urls, stop_one_host = [], None
-    if not args.no_single_host:
-        one_host_urls, stop_one_host = serve_in_process(feeds, 1, latency)
-        sampled_peak(stop_one_host.pid)
     n_docs = args.feeds * args.items
-    rss_setup = rss_peak_mib()
     print(
         f"{args.feeds} feeds x {args.items} items = {n_docs} documents; "
         f"{raw_bytes / MIB:.1f} MiB of XML ({raw_bytes / n_docs / 1024:.1f} KiB/item), "
-        f"{gz_bytes / MIB:.1f} MiB gzipped; {n_hosts} hosts (127.0.0.1-{n_hosts}), "
-        f"per-host cap 2, total 8 (defaults); server latency {args.latency:g} ms"
+        f"{gz_bytes / MIB:.1f} MiB gzipped; layouts: 1 host and {n_hosts} hosts "
+        f"(127.0.0.1-{n_hosts}); per-host cap 2, total 8 (defaults); "
+        f"server latency {args.latency:g} ms; {os.cpu_count()} CPUs",
+        flush=True,
     )
+    layouts = {}
+    stoppers = []
+    with tempfile.TemporaryDirectory(prefix="bench-collect-urls-") as tmp:
+        for hosts in (1, n_hosts):
+            urls, stop_servers = serve_in_process(feeds, hosts, latency)
+            stoppers.append(stop_servers)
+            path = Path(tmp) / f"urls-{hosts}.txt"
+            path.write_text("\n".join(urls), "utf-8")
+            layouts[hosts] = path
+        runs: dict[tuple[str, int], list[dict]] = {}
+        checks: list[str] = []
+        order = [(name, hosts) for hosts in layouts for name in CONTENDERS]
+        try:
+            for r in range(args.repeat):
+                # Interleaved, and rotated from run to run, so a busy machine slows all alike.
+                for name, hosts in order[r % len(order) :] + order[: r % len(order)]:
+                    figures = measure(name, layouts[hosts])
+                    runs.setdefault((name, hosts), []).append(figures)
+                    if figures["n_first"] != n_docs:
+                        checks.append(f"run {r + 1} {name} {hosts} hosts: {figures}")
+                    if "repoll" in figures and figures["n_304"] != args.feeds:
+                        checks.append(f"run {r + 1} {name} {hosts} hosts re-poll: {figures}")
+                print(
+                    f"run {r + 1}: "
+                    + ", ".join(
+                        f"{name}/{hosts}h {v[-1]['first']:.2f}s"
+                        + (f" (re-poll {v[-1]['repoll']:.2f}s)" if "repoll" in v[-1] else "")
+                        for (name, hosts), v in runs.items()
+                    ),
+                    flush=True,
+                )
+            if args.profile:
+                profiled_poll(layouts[1].read_text("utf-8").split(), args.profile)
+        finally:
+            for stop_servers in stoppers:
+                stop_servers()
 
-    runs: dict[str, list[float]] = {}
-    cpus: dict[str, list[float]] = {}
-    checks: list[str] = []
-    for r in range(args.repeat):
-        gc.collect()
-        base_s, base_cpu, entries = baseline(urls)
-        runs.setdefault("baseline", []).append(base_s)
-        cpus.setdefault("baseline", []).append(base_cpu)
-        if entries != n_docs:
-            checks.append(f"baseline parsed {entries} entries, expected {n_docs}")
-        contenders = [("", urls)] + ([(" (1 host)", one_host_urls)] if one_host_urls else [])
-        for label, feed_urls in contenders:
-            gc.collect()
-            first, again = pipeline_pair(feed_urls)
-            runs.setdefault("first" + label, []).append(first.seconds)
-            runs.setdefault("repoll" + label, []).append(again.seconds)
-            cpus.setdefault("first" + label, []).append(first.cpu)
-            cpus.setdefault("repoll" + label, []).append(again.cpu)
-            if (first.n_fetches, first.n_documents, first.n_errors) != (args.feeds, n_docs, 0):
-                checks.append(f"run {r + 1}{label} first poll: {first}")
-            if (again.n_not_modified, again.n_errors) != (args.feeds, 0):
-                checks.append(f"run {r + 1}{label} re-poll: {again}")
-        print(
-            f"run {r + 1}: "
-            + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in runs.items())
-            + f"; RSS peak so far {rss_peak_mib():.0f} MiB",
-            flush=True,
-        )
-    rss_peak = rss_peak_mib()
-    worker_peak = worker_rss_peak_mib()
-    # This process plus its fetch workers, sampled together (the feed servers left out).
-    total_peak = sampled_peak()
-    traced = traced_first_poll(urls) if args.tracemalloc else None
-    stop_hosts()
-    if stop_one_host:
-        stop_one_host()
+    def ratios(name: str, hosts: int, key: str) -> list[float]:
+        base = [f["first"] for f in runs[("plain", hosts)]]
+        return [f[key] / b for f, b in zip((f for f in runs[(name, hosts)]), base, strict=True)]
 
-    best = {k: min(v) for k, v in runs.items()}
-    base, first, again = best["baseline"], best["first"], best["repoll"]
-    rows = [
-        ("baseline (requests.get + feedparser, sequential)", "baseline", True),
-        (f"pipeline first poll, {n_hosts} hosts", "first", True),
-        (f"pipeline re-poll (304s), {n_hosts} hosts", "repoll", False),
-        ("pipeline first poll, 1 host", "first (1 host)", True),
-        ("pipeline re-poll (304s), 1 host", "repoll (1 host)", False),
-    ]
+    med = statistics.median
     print(
-        f"\nbest of {args.repeat} (every run: "
-        + "; ".join(f"{k} " + "/".join(f"{x:.2f}" for x in v) for k, v in runs.items())
-        + ")"
+        f"\nmedians of {args.repeat} interleaved runs; × plain = median of the per-run ratios "
+        "to the plain loop's first poll on the same layout in the same run"
     )
-    print(f"{'':50}{'wall s':>8}{'CPU s':>8}{'docs/s':>8}{'× base':>8}")
-    for name, key, has_rate in rows:
-        if key not in best:
-            continue
-        secs, cpu = best[key], min(cpus[key])
-        rate = f"{n_docs / secs:8.0f}" if has_rate else f"{'-':>8}"
-        print(f"{name:50}{secs:8.2f}{cpu:8.2f}{rate}{secs / base:8.2f}")
-    print(f"re-poll / first poll: {again / first:.3f}")
-    # Same-run ratios: the machine is shared, so a run's contenders saw similar load.
-    per_run = [
-        f"run {i + 1}: first/base {f / b:.2f}, re-poll/first {a / f:.3f}"
-        for i, (b, f, a) in enumerate(
-            zip(runs["baseline"], runs["first"], runs["repoll"], strict=True)
-        )
-    ]
-    print("same-run ratios: " + "; ".join(per_run))
-    print(
-        f"peak RSS (ru_maxrss): main process {rss_peak:.0f} MiB (after setup: {rss_setup:.0f} "
-        f"MiB), largest fetch worker {worker_peak:.0f} MiB; sampled peak of main + workers "
-        f"together {total_peak:.0f} MiB"
-    )
-    if traced is not None:
-        print(f"tracemalloc peak of one first poll (Python objects only): {traced:.0f} MiB")
+    head = f"{'contender':46}{'hosts':>6}{'first s':>9}{'× plain':>9}{'re-poll s':>10}"
+    print(head + f"{'× plain':>9}{'CPU s':>8}{'peak RSS MiB':>14}")
+    summary = {}
+    for (name, hosts), figures in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        first = med(f["first"] for f in figures)
+        x_first = med(ratios(name, hosts, "first"))
+        line = f"{LABELS[name]:46}{hosts:6}{first:9.2f}{x_first:9.2f}"
+        if "repoll" in figures[0]:
+            x_again = med(ratios(name, hosts, "repoll"))
+            line += f"{med(f['repoll'] for f in figures):10.2f}{x_again:9.3f}"
+            summary[(name, hosts, "repoll")] = x_again
+        else:
+            line += f"{'-':>10}{'-':>9}"
+        rss = [f["rss_mib"] for f in figures]
+        line += f"{med(f['cpu'] for f in figures):8.1f}{med(rss):8.0f} (max {max(rss):.0f})"
+        print(line)
+        summary[(name, hosts, "first")] = x_first
+        summary[(name, hosts, "rss")] = max(rss)
+    print("(CPU s: the contender's whole process tree, interpreter start-up included)")
     for c in checks:
         print(f"CHECK: {c}")
     print()
-    print(f"{verdict(first <= base)}  first poll <= 1.0x baseline: {first / base:.2f}x")
-    print(f"{verdict(again <= 0.1 * first)}  re-poll <= 0.1x first poll: {again / first:.3f}x")
-    print(f"{verdict(total_peak <= 500)}  peak memory <= 500 MiB: {total_peak:.0f} MiB")
-
-    if args.profile:
-        urls, servers = serve(feeds, n_hosts, latency)
-        profiled_polls(urls, args.profile)
-        stop(servers)
+    for hosts in layouts:
+        x = summary[("collect", hosts, "first")]
+        print(f"{verdict(x <= 0.5)}  first poll, {hosts} host(s) <= 0.5x plain loop: {x:.2f}x")
+    for hosts in layouts:
+        x = summary[("collect", hosts, "repoll")]
+        print(f"{verdict(x <= 0.1)}  re-poll all due, {hosts} host(s) <= 0.1x plain: {x:.3f}x")
+    rss = max(summary[("collect", hosts, "rss")] for hosts in layouts)
+    print(f"{verdict(rss <= 120)}  peak RSS of the collect process tree <= 120 MiB: {rss:.0f} MiB")
     return 0
 
 

@@ -63,13 +63,11 @@ def comment_feed(base: str, n: int = 2) -> bytes:
 
 
 def write_config(path, sources: dict[str, str], *, private: bool = True, **settings) -> None:
+    settings = {"connect_timeout": 1.0, "read_timeout": 1.0, "total_timeout": 2.0, **settings}
     lines = [
         "[settings]",
         'store = "data/listening.duckdb"',
         f"allow_private_networks = {'true' if private else 'false'}",
-        "connect_timeout = 1.0",
-        "read_timeout = 1.0",
-        "total_timeout = 2.0",
         "max_body_mib = 1",
     ]
     lines += [f"{k} = {v!r}" for k, v in settings.items()]
@@ -438,22 +436,25 @@ def test_syndicated_copy_is_linked_not_counted_twice(tmp_path, feed_server):
     assert rows == [("copy", True), ("original", False)]
 
 
-def test_sources_on_several_hosts_are_fetched_in_worker_processes(tmp_path, make_feed_server):
-    """Parsing is CPU-bound: sources are spread over processes, one host per process, so the
-    per-host cap still holds for the whole run."""
-    servers = [make_feed_server("127.0.0.1"), make_feed_server("127.0.0.2")]
+@pytest.mark.parametrize("n_hosts", [1, 2])
+def test_parser_processes_share_the_work_and_the_per_host_cap_holds(
+    tmp_path, make_feed_server, n_hosts
+):
+    """Bodies go to parser processes whatever the host layout, while the one fetching side
+    keeps at most ``max_per_host`` requests in flight to each host for the whole run."""
+    servers = [make_feed_server(f"127.0.0.{k + 1}") for k in range(n_hosts)]
     sources = {}
-    for i, server in enumerate(servers):
-        for j in range(3):
-            path = f"/blog{j}"
-            server.static(f"{path}/feed/", blog_feed(f"{server.base_url}{path}"), delay=0.2)
-            server.static(
-                f"{path}/greg/2026/11/box/feed/",
-                comment_feed(f"{server.base_url}{path}"),
-                content_type="application/atom+xml",
-                delay=0.2,
-            )
-            sources[f"s{i}{j}"] = server.url(f"{path}/feed/")
+    for i in range(6):
+        server = servers[i % n_hosts]
+        path = f"/blog{i}"
+        server.static(f"{path}/feed/", blog_feed(f"{server.base_url}{path}"), delay=0.2)
+        server.static(
+            f"{path}/greg/2026/11/box/feed/",
+            comment_feed(f"{server.base_url}{path}"),
+            content_type="application/atom+xml",
+            delay=0.2,
+        )
+        sources[f"s{i}"] = server.url(f"{path}/feed/")
     write_config(tmp_path / "listening.toml", sources, fetch_processes=2, max_per_host=2)
     config, stats = collect(tmp_path)
     assert stats.errors == []
@@ -461,9 +462,56 @@ def test_sources_on_several_hosts_are_fetched_in_worker_processes(tmp_path, make
     assert sorted(rows) == sorted(sources)
     assert all(r["n_documents"] == 4 for r in rows.values()), rows
     for server in servers:
-        assert 1 <= max(server.max_in_flight_by_host.values()) <= 2
-    # Each worker process staged its own units; the loader took them all.
+        assert max(server.max_in_flight_by_host.values()) == 2
     assert stats.load.n_units == 6
+
+
+def test_each_unit_is_staged_as_soon_as_it_is_parsed(tmp_path, feed_server):
+    """A slow source does not hold back the others: theirs are on disk, ready to load."""
+    base = feed_server.base_url
+    fast = feed_server.static("/fast/feed/", blog_feed(f"{base}/fast", n_comments=0))
+    slow = feed_server.static("/slow/feed/", blog_feed(f"{base}/slow", n_comments=0), delay=4)
+    sources = {"fast": fast, "slow": slow}
+    write_config(
+        tmp_path / "listening.toml", sources, fetch_processes=2, read_timeout=9.0, total_timeout=9.0
+    )
+    config = load_config(tmp_path / "listening.toml")
+    plan = pipeline.plan_collect(config, config.store_path, NOW)
+    staged_when_done: dict[str, list[str]] = {}
+
+    def on_progress(name: str) -> None:
+        staged_when_done[name] = sorted(p.name for p in plan.parent.glob("*.state.json"))
+
+    pipeline.fetch_planned(config, plan, NOW, on_progress=on_progress)
+    assert list(staged_when_done) == ["fast", "slow"]
+    assert len(staged_when_done["fast"]) == 1  # fast's own state: slow was still in flight
+    assert len(staged_when_done["slow"]) == 2
+
+
+def test_staged_lines_are_the_parsed_documents(tmp_path, blog):
+    """The staging file is the contract between fetch and load: one JSON document per line
+    that reads back as the very documents the parser produced."""
+    import json
+
+    from listening.models import Document
+    from listening.parse import parse_feed
+
+    write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
+    config = load_config(tmp_path / "listening.toml")
+    plan = pipeline.plan_collect(config, config.store_path, NOW)
+    pipeline.fetch_planned(config, plan, NOW)
+    (staged,) = plan.parent.glob("*.documents.jsonl")
+    lines = staged.read_bytes().splitlines()
+    docs = {d.document_id: d for d in (Document.from_json(json.loads(x)) for x in lines)}
+    expected = parse_feed(
+        blog_feed(blog.base_url),
+        {"content-type": "application/rss+xml"},
+        source="Blog de Greg",
+        feed_url=blog.url("/greg/feed/"),
+        collected_at=NOW,
+    ).documents
+    assert [docs[d.document_id] for d in expected] == expected
+    assert len(docs) == 4  # and the thread's two comments
 
 
 def test_a_second_collect_never_removes_a_run_still_fetching(tmp_path, feed_server):
@@ -497,3 +545,46 @@ def test_an_older_runs_late_state_never_overwrites_a_newer_one(tmp_path, blog):
     pipeline.fetch_planned(config, old_plan, NOW)  # the old run's fetch arrives late
     pipeline.load(config, db, NOW + timedelta(days=1, hours=1))
     assert health(config)["Blog de Greg"]["last_fetch_at"] == newer
+
+
+def test_a_fetch_killed_mid_run_loses_no_staged_unit_and_loads_no_half(tmp_path, feed_server):
+    """kill -9 while one source is still in flight: the units staged before are loaded whole,
+    the unfinished one is neither loaded nor lost (the next collect fetches it)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    base = feed_server.base_url
+    sources = {
+        name: feed_server.static(f"/{name}/feed/", blog_feed(f"{base}/{name}", n_comments=0))
+        for name in ("a", "b")
+    }
+    slow = blog_feed(f"{base}/slow", n_comments=0)
+    sources["slow"] = feed_server.static("/slow/feed/", slow, delay=5)
+    write_config(tmp_path / "listening.toml", sources, read_timeout=20.0, total_timeout=20.0)
+    config = load_config(tmp_path / "listening.toml")
+    db = config.store_path
+    plan = pipeline.plan_collect(config, db, NOW)
+    code = (
+        "import sys; from datetime import datetime; from pathlib import Path; "
+        "from listening import pipeline; from listening.config import load_config; "
+        "pipeline.fetch_planned(load_config(Path(sys.argv[1])), Path(sys.argv[2]), "
+        "datetime.fromisoformat(sys.argv[3]))"
+    )
+    args = [str(tmp_path / "listening.toml"), str(plan), NOW.isoformat()]
+    fetching = subprocess.Popen([sys.executable, "-c", code, *args])
+    deadline = time.monotonic() + 60
+    while len(list(plan.parent.glob("*.state.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    fetching.send_signal(signal.SIGKILL)
+    fetching.wait()
+    assert len(list(plan.parent.glob("*.state.json"))) == 2, "slow finished before the kill"
+
+    stats = pipeline.load(config, db, NOW)
+    assert stats.n_units == 2 and stats.n_documents_new == 4
+    rows = health(config)
+    assert rows["a"]["n_documents"] == rows["b"]["n_documents"] == 2
+    assert rows["slow"]["n_documents"] == 0 and rows["slow"]["last_fetch_at"] is None
+    _, stats = collect(tmp_path, NOW + timedelta(minutes=1))
+    assert health(config)["slow"]["n_documents"] == 2

@@ -1,23 +1,22 @@
 """Collect: plan which sources are due, fetch them, and write staging files.
 
 Fetching never touches the store: it turns a *unit* (one configured source and the comment
-threads under it) into two staging files in ``<store dir>/staging/<run_id>/``:
-``<source_id>.documents.jsonl`` and then ``<source_id>.state.json``, whose atomic rename marks
-the unit complete. ``listening.load`` moves complete units into the store. So a crash between
-fetch and load loses nothing, and fetch can run on another machine that shares the folder.
+threads under it) into staging files in ``<store dir>/staging/<run_id>/``:
+``<source_id>.documents.jsonl`` (one JSON document per line; absent when nothing new came) and
+then ``<source_id>.state.json``, whose atomic rename marks the unit complete. ``listening.load``
+moves complete units into the store. So a crash between fetch and load loses nothing, and fetch
+can run on another machine that shares the folder.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
+import dataclasses
 import os
 import random
 import secrets
-import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,114 +114,278 @@ def fetch_units(
     now: datetime,
     *,
     on_progress: Callable[[str], None] | None = None,
-    max_total: int | None = None,
 ) -> list[UnitResult]:
-    """Fetch every due feed of ``units`` and stage the results; never raises for web problems.
+    """Fetch every due feed of ``units`` and stage each unit as soon as it is parsed; never
+    raises for web problems.
 
-    Main feeds are fetched first (all units concurrently, within the per-host and total caps),
-    then the comment threads they announce or that are due.
+    One fetching side (threads, per-host and total caps on connections) hands bodies to
+    ``settings.fetch_processes`` parser processes (0: one per CPU core; 1: parse here), so
+    parsing uses every core whatever the host layout. A unit's main feed comes first, then the
+    comment threads it announces or that are due; the unit is staged when its last parse is
+    done. Fetches wait while parsers lag behind, so memory holds a bounded number of bodies.
     """
-    from listening.fetch import FetchJob, Fetcher  # noqa: I001 - heavy imports on first use
+    from listening.fetch import Fetcher, FetchQueue
 
-    fetcher = Fetcher(fetch_policy(config, max_total))
-    rng = random.Random(f"{run_dir.name}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    out: dict[str, _UnitWork] = {u.name: _UnitWork(u, config, now, rng) for u in units}
+    rng = random.Random(f"{run_dir.name}")
+    works = [_UnitWork(u, config, now, rng) for u in units]
+    n_parsers = config.settings.fetch_processes or os.cpu_count() or 1
+    n_bodies = sum(w.unit.is_due for w in works)
+    with (
+        Fetcher(fetch_policy(config)) as fetcher,
+        FetchQueue(fetcher) as queue,
+        _parsers(min(n_parsers, n_bodies)) as parsers,
+    ):
+        _Run(queue, parsers, run_dir, on_progress).collect(works)
+    return [w.result for w in works]
 
-    # Phase 1: main feeds (kind 'site' may need a second request to its discovered feed).
-    jobs = [w.main_job() for w in out.values() if w.unit.main.is_due]
-    for _ in range(2):
-        next_jobs: list[FetchJob] = []
-        for job, result in fetcher.fetch_many([j for j in jobs if j]):
-            work = out[job.key]
-            follow = work.on_main(job, result)
-            if follow:
-                next_jobs.append(follow)
-            if on_progress:
-                on_progress(work.unit.name)
-        jobs = next_jobs
-        if not jobs:
-            break
 
-    # Phase 2: comment threads (comment feeds, or post pages for blogs without them).
-    jobs = []
-    for work in out.values():
-        jobs.extend(work.child_jobs())
-    robots: dict[str, Any] = {}
-    page_jobs = [j for j in jobs if out[j.key.split("\x1f")[0]].children[j.key].kind == "page"]
-    if page_jobs:
-        robots = _robots_for(fetcher, page_jobs)
-    allowed = []
-    for j in jobs:
-        work = out[j.key.split("\x1f")[0]]
-        child = work.children[j.key]
-        if child.kind == "page" and not _robots_ok(robots, j.url):
+class _Inline:
+    """Parsing in the calling process (``fetch_processes = 1``, or nothing to parse)."""
+
+    def submit(self, function: Callable, *args: Any) -> Future:
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _parsers(n: int):
+    from listening.parsepool import ParsePool
+
+    return ParsePool(n) if n > 1 else _Inline()
+
+
+class _Run:
+    """The event loop of one fetch run: fetch completions become parse tasks, parse results
+    become follow-up fetches or staged units."""
+
+    def __init__(self, queue, parsers, run_dir: Path, on_progress):
+        self.queue = queue
+        self.parsers = parsers
+        self.run_dir = run_dir
+        self.on_progress = on_progress
+        self.parsing: dict[Future, tuple[_UnitWork, Any, Any, str]] = {}
+        self.robots: dict[str, bytes | None] = {}  # origin -> robots.txt (None: disallow all)
+        self.robots_waiting: dict[str, list[tuple[_UnitWork, Any]]] = {}
+        # Bodies in memory at once: those being fetched or parsed, plus a few waiting parsers.
+        self.max_bodies = queue.limit_total + 2 * getattr(parsers, "n_workers", 1)
+
+    def collect(self, works: list[_UnitWork]) -> None:
+        for work in works:
+            if work.unit.main.is_due:
+                self._fetch(work, work.main_job(), "main")
+            else:
+                self._children(work)
+            self._maybe_stage(work)
+        while self.queue or self.parsing:
+            self.queue.start(max(0, self.max_bodies - len(self.parsing) - len(self.queue.running)))
+            done, _ = wait([*self.queue.running, *self.parsing], return_when=FIRST_COMPLETED)
+            for future in done:
+                if future in self.parsing:
+                    self._parsed(future)
+                else:
+                    self._fetched(future)
+
+    def _fetch(self, work: _UnitWork, job, role: str) -> None:
+        work.pending += 1
+        self.queue.add(job, (work, role))
+
+    def _fetched(self, future) -> None:
+        job, tag, result = self.queue.finish(future)
+        if tag[0] == "robots":
+            self._robots_arrived(tag[1], result)
+            return
+        work, role = tag
+        work.pending -= 1
+        if result.ok and not result.not_modified:
+            task = work.parse_task(job, result, role)
+            work.pending += 1
+            self.parsing[self.parsers.submit(parse_body, task)] = (
+                work,
+                job,
+                _bodiless(result),
+                role,
+            )
+        elif role == "main":
+            work.on_main(job, result, None)
+            self._children(work)
+        else:
+            work.on_child(job, result, None)
+        self._maybe_stage(work)
+
+    def _parsed(self, future) -> None:
+        work, job, result, role = self.parsing.pop(future)
+        work.pending -= 1
+        try:
+            parsed = future.result()
+        except Exception as exc:  # the parser process died on this body: that source's problem
+            parsed = Parsed(is_feed=False, error=f"unreadable ({exc}); tell the site's owner")
+        if role == "main":
+            follow = work.on_main(job, result, parsed)
+            if follow is not None:
+                self._fetch(work, follow, "main")
+            else:
+                self._children(work)
+        else:
+            work.on_child(job, result, parsed)
+        self._maybe_stage(work)
+
+    def _children(self, work: _UnitWork) -> None:
+        """Comment threads (comment feeds, or post pages after the host's robots.txt)."""
+        from listening.fetch import FetchJob
+
+        for job in work.child_jobs():
+            if work.children[job.key].kind != "page":
+                self._fetch(work, job, "child")
+                continue
+            origin = _origin(job.url)
+            if origin in self.robots:
+                self._page_job(work, job, self.robots[origin])
+                continue
+            work.pending += 1
+            if origin not in self.robots_waiting:
+                self.queue.add(FetchJob(origin, origin + "/robots.txt"), ("robots", origin))
+            self.robots_waiting.setdefault(origin, []).append((work, job))
+
+    def _robots_arrived(self, origin: str, result) -> None:
+        # RFC 9309 §2.3.1.3: an unavailable robots.txt (4xx) allows everything; an
+        # unreachable one (5xx, network) disallows everything.
+        if result.status and 400 <= result.status < 500:
+            self.robots[origin] = b""
+        elif result.ok:
+            self.robots[origin] = result.body
+        else:
+            self.robots[origin] = None
+        for work, job in self.robots_waiting.pop(origin, []):
+            work.pending -= 1
+            self._page_job(work, job, self.robots[origin])
+            self._maybe_stage(work)
+
+    def _page_job(self, work: _UnitWork, job, robots: bytes | None) -> None:
+        from listening.parse import robots_allows
+
+        if robots is not None and robots_allows(robots, ROBOTS_AGENT, job.url):
+            self._fetch(work, job, "child")
+        else:
+            child = work.children[job.key]
             work.skip_child(child, "robots.txt disallows this page for listening; not fetched")
-            continue
-        allowed.append(j)
-    for job, result in fetcher.fetch_many(allowed):
-        work = out[job.key.split("\x1f")[0]]
-        work.on_child(job, result)
 
-    results = []
-    for work in out.values():
-        work.stage(run_dir)
-        results.append(work.result)
-    return results
+    def _maybe_stage(self, work: _UnitWork) -> None:
+        if work.pending or work.is_staged:
+            return
+        work.stage(self.run_dir)
+        if self.on_progress:
+            self.on_progress(work.unit.name)
 
 
-def fetch_in_processes(
-    units: list[Unit],
-    config: Config,
-    run_dir: Path,
-    now: datetime,
-    *,
-    on_progress: Callable[[str], None] | None = None,
-) -> list[UnitResult]:
-    """``fetch_units`` spread over worker processes: parsing is CPU-bound Python, so threads
-    alone leave all but one core idle.
-
-    Units are grouped by host and a host's units stay in one process, so the per-host cap
-    still holds across the whole run; the total concurrency is shared between processes.
-    """
-    groups = _groups_by_host(units)
-    workers = min(config.settings.fetch_processes or os.cpu_count() or 1, len(groups))
-    if workers <= 1:
-        return fetch_units(units, config, run_dir, now, on_progress=on_progress)
-    # Deal the groups, largest first, to the least loaded process.
-    shares: list[list[Unit]] = [[] for _ in range(workers)]
-    for group in sorted(groups, key=lambda g: (-sum(1 + len(u.children) for u in g), g[0].name)):
-        min(shares, key=lambda share: sum(1 + len(u.children) for u in share)).extend(group)
-    per_process = max(1, -(-config.settings.max_concurrency // workers))
-    # fork is cheap (a re-poll of unchanged feeds is over in a second or two) but only safe in
-    # a process without other threads; a threaded caller (Airflow, Streamlit) gets spawn.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
-    context = multiprocessing.get_context(method)
-    results: list[UnitResult] = []
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(fetch_units, share, config, run_dir, now, max_total=per_process)
-            for share in shares
-            if share
-        ]
-        for future in as_completed(futures):
-            for result in future.result():
-                results.append(result)
-                if on_progress:
-                    on_progress(result.name)
-    order = {u.name: i for i, u in enumerate(units)}
-    return sorted(results, key=lambda r: order[r.name])
+def _bodiless(result):
+    """The result without its body: what is kept while the body is being parsed."""
+    return dataclasses.replace(result, body=b"")
 
 
-def _groups_by_host(units: list[Unit]) -> list[list[Unit]]:
-    groups: dict[str, list[Unit]] = {}
-    for unit in units:
-        host = urllib.parse.urlsplit(unit.main.url).hostname or ""
-        groups.setdefault(host, []).append(unit)
-    return list(groups.values())
+@dataclass
+class ParseTask:
+    """One body to parse, with what the parser needs to know (sent to a parser process)."""
+
+    role: str  # 'main' | 'child'
+    kind: str  # the feed's kind: feed | site | page | comments (children: comments | page)
+    discover: bool  # a 'site' source's page: find its feed
+    body: bytes
+    headers: dict[str, str]
+    final_url: str
+    source: str
+    collected_at: datetime
+    thread_url: str | None = None
+    post_id: str | None = None
 
 
-def fetch_policy(config: Config, max_total: int | None = None):
+@dataclass
+class Parsed:
+    """What came out of one body: documents as staged JSON lines, and what the unit needs."""
+
+    lines: list[tuple[str, bytes]] = field(default_factory=list)  # (document_id, JSON)
+    posts: list[tuple[str, str]] = field(default_factory=list)  # (document_id, url)
+    comment_feeds: list[Any] = field(default_factory=list)  # listening.parse.CommentFeed
+    newest: datetime | None = None  # the latest published_at among the documents
+    is_feed: bool = True
+    error: str | None = None  # one line when nothing usable came out
+    is_bozo: bool = False
+    bozo_message: str | None = None
+    feeds: list[str] | None = None  # a site's page: the feeds it announces
+    as_page: bool = False  # a 'page' source's HTML read as an article and its comments
+
+
+_encoder = None
+
+
+def _lines(docs: Iterable[Document]) -> list[tuple[str, bytes]]:
+    """One staged JSON line per document (msgspec encodes dataclasses and datetimes directly,
+    with no deep copy; RFC 3339 timestamps)."""
+    global _encoder
+    if _encoder is None:
+        import msgspec
+
+        _encoder = msgspec.json.Encoder()
+    return [(d.document_id, _encoder.encode(d)) for d in docs]
+
+
+def _parsed_docs(docs: list[Document], **kwargs) -> Parsed:
+    newest = max((d.published_at for d in docs), default=None)
+    return Parsed(lines=_lines(docs), newest=newest, **kwargs)
+
+
+def parse_body(task: ParseTask) -> Parsed:
+    """Bytes to documents, with no network: runs in a parser process (or in the caller)."""
+    from listening.parse import discover_feeds, extract_page_comments, parse_feed, parse_page
+
+    if task.discover:
+        feeds = _safely(discover_feeds, task.body, task.final_url)
+        return Parsed(feeds=[] if isinstance(feeds, str) else feeds)
+    if task.role == "child" and task.kind == "page":
+        docs = _safely(
+            extract_page_comments,
+            task.body,
+            task.final_url,
+            source=task.source,
+            collected_at=task.collected_at,
+        )
+        if isinstance(docs, str):
+            return Parsed(is_feed=False, error=docs)
+        return _parsed_docs(docs)
+    parsed = parse_feed(
+        task.body,
+        task.headers,
+        source=task.source,
+        feed_url=task.final_url,
+        collected_at=task.collected_at,
+        thread_url=task.thread_url,
+        post_id=task.post_id,
+    )
+    html_page = task.role == "main" and task.kind == "page" and not parsed.is_feed
+    if html_page and _looks_html(task.headers, task.body):
+        at = task.collected_at
+        docs = _safely(parse_page, task.body, task.final_url, source=task.source, collected_at=at)
+        if isinstance(docs, str):
+            return Parsed(is_feed=False, error=docs, as_page=True)
+        return _parsed_docs(docs, as_page=True)
+    if not parsed.is_feed:
+        return Parsed(is_feed=False, error=parsed.error or "not a feed")
+    return _parsed_docs(
+        parsed.documents,
+        posts=[(d.document_id, d.url) for d in parsed.documents if d.kind == "post"],
+        comment_feeds=parsed.comment_feeds,
+        is_bozo=parsed.is_bozo,
+        bozo_message=parsed.bozo_message,
+    )
+
+
+def fetch_policy(config: Config):
     from listening.fetch import FetchPolicy
 
     s = config.settings
@@ -233,7 +396,7 @@ def fetch_policy(config: Config, max_total: int | None = None):
         total_timeout=s.total_timeout,
         max_bytes=s.max_body_mib * 1024 * 1024,
         max_per_host=s.max_per_host,
-        max_total=max_total or s.max_concurrency,
+        max_total=s.max_concurrency,
     )
 
 
@@ -246,7 +409,9 @@ class _UnitWork:
         self.now = now
         self.rng = rng
         self.result = UnitResult(unit.name)
-        self.documents: dict[str, Document] = {}
+        self.documents: dict[str, bytes] = {}  # document_id -> staged JSON line
+        self.pending = 0  # fetches, parses and robots.txt waits not yet done
+        self.is_staged = False
         self.states: dict[str, FeedState] = {}
         self.children: dict[str, FeedState] = {self._key(c.url): c for c in unit.children}
         self.post_dates: dict[str, datetime] = {}
@@ -262,52 +427,65 @@ class _UnitWork:
         url = m.feed_url if (m.kind == "site" and m.feed_url) else m.url
         return FetchJob(self.unit.name, url, m.etag, m.last_modified)
 
-    def on_main(self, job, result):
+    def parse_task(self, job, result, role: str) -> ParseTask:
+        if role == "main":
+            m = self.unit.main
+            return ParseTask(
+                role,
+                m.kind,
+                m.kind == "site" and job.url == m.url,
+                result.body,
+                result.headers,
+                result.final_url,
+                self.unit.name,
+                self.now,
+                thread_url=result.final_url if m.kind == "comments" else None,
+            )
+        child = self.children[job.key]
+        return ParseTask(
+            role,
+            child.kind,
+            False,
+            result.body,
+            result.headers,
+            result.final_url,
+            self.unit.name,
+            self.now,
+            thread_url=child.thread_url,
+            post_id=child.post_id,
+        )
+
+    def on_main(self, job, result, parsed: Parsed | None):
+        """The main feed's fetch (and parse, when there was a body); a follow-up job or None."""
         from listening.fetch import FetchJob
-        from listening.parse import discover_feeds, parse_feed
 
         m = self.unit.main
         bozo = None
         self.result.n_fetches += 1
         if result.not_modified:
             self.result.n_not_modified += 1
-        if m.kind == "site" and result.ok and not result.not_modified and job.url == m.url:
-            feeds = _safely(discover_feeds, result.body, result.final_url)
-            if isinstance(feeds, str):
-                feeds = []
-            if not feeds:
+        if parsed is not None and parsed.feeds is not None:
+            if not parsed.feeds:
                 self._fail_main(
                     result,
                     f'{m.url}: no feed announced by <link rel="alternate"> on this page; '
                     'set kind = "feed" with the feed\'s URL instead',
                 )
                 return None
-            m.feed_url = feeds[0]
+            m.feed_url = parsed.feeds[0]
             return FetchJob(self.unit.name, m.feed_url, None, None)
-        if result.ok and not result.not_modified:
-            parsed = parse_feed(
-                result.body,
-                result.headers,
-                source=self.unit.name,
-                feed_url=result.final_url,
-                collected_at=self.now,
-                thread_url=result.final_url if m.kind == "comments" else None,
-            )
-            if not parsed.is_feed and m.kind == "page" and _looks_html(result):
-                if error := self._page_as_post(result):
-                    self._fail_main(result, f"{job.url}: {error}")
-                    return None
-            elif not parsed.is_feed:
-                self._fail_main(result, f"{job.url}: {parsed.error or 'not a feed'}")
+        if parsed is not None:
+            if not parsed.is_feed:
+                self._fail_main(result, f"{job.url}: {parsed.error}")
                 return None
-            else:
-                self._add_documents(parsed.documents)
+            self._add_documents(parsed.lines)
+            if not parsed.as_page:
                 self._discover_children(parsed)
-                if parsed.is_bozo:
-                    bozo = (
-                        f"{job.url}: malformed feed ({parsed.bozo_message}); "
-                        f"{len(parsed.documents)} entries salvaged — tell the site's owner"
-                    )
+            if parsed.is_bozo:
+                bozo = (
+                    f"{job.url}: malformed feed ({parsed.bozo_message}); "
+                    f"{len(parsed.lines)} entries salvaged — tell the site's owner"
+                )
         self._update_state(m, result, main=True)
         if bozo:
             # Recorded, not a failure: the source stays active with what could be kept.
@@ -318,39 +496,16 @@ class _UnitWork:
         return None
 
     def _fail_main(self, result, message: str) -> None:
-        from listening.fetch import FetchResult
-
-        failed = FetchResult(
-            **{
-                **{f.name: getattr(result, f.name) for f in fields(result)},
-                "error": message,
-                "error_kind": "parse",
-                "body": b"",
-            }
-        )
-        self._update_state(self.unit.main, failed, main=True)
+        self._update_state(self.unit.main, _with_error(result, message), main=True)
         self.result.errors.append(message)
 
-    def _page_as_post(self, result) -> str | None:
-        """The page's article and its comments; the reason when the page cannot be read."""
-        from listening.parse import parse_page
+    def _add_documents(self, lines: Iterable[tuple[str, bytes]]) -> None:
+        for document_id, line in lines:
+            self.documents[document_id] = line
 
-        docs = _safely(
-            parse_page, result.body, result.final_url, source=self.unit.name, collected_at=self.now
-        )
-        if isinstance(docs, str):
-            return docs
-        self._add_documents(docs)
-        return None
-
-    def _add_documents(self, docs: Iterable[Document]) -> None:
-        for d in docs:
-            self.documents[d.document_id] = d
-
-    def _discover_children(self, parsed) -> None:
+    def _discover_children(self, parsed: Parsed) -> None:
         """Comment threads announced by the feed's posts: fetch new or changed ones now."""
         m = self.unit.main
-        posts = {d.document_id: d for d in parsed.documents if d.kind == "post"}
         for cf in parsed.comment_feeds:
             key = self._key(cf.url)
             known = self.children.get(key)
@@ -375,15 +530,15 @@ class _UnitWork:
             self.states[key] = known
         if m.kind == "page":
             # A blog without comment feeds: its comments live in each post's HTML page.
-            for post in posts.values():
-                key = self._key(post.url)
+            for document_id, url in dict(parsed.posts).items():
+                key = self._key(url)
                 if key not in self.children:
                     self.children[key] = FeedState(
-                        source_id=child_id(m.source_id, post.url),
-                        url=post.url,
+                        source_id=child_id(m.source_id, url),
+                        url=url,
                         kind="page",
-                        thread_url=post.url,
-                        post_id=post.document_id,
+                        thread_url=url,
+                        post_id=document_id,
                     )
                 self.states[key] = self.children[key]
 
@@ -401,43 +556,19 @@ class _UnitWork:
         child.state, child.disabled_reason, child.last_error = "disabled", message, message
         self.states[self._key(child.url)] = child
 
-    def on_child(self, job, result) -> None:
-        from listening.parse import extract_page_comments, parse_feed
-
+    def on_child(self, job, result, parsed: Parsed | None) -> None:
         child = self.children[job.key]
         self.result.n_fetches += 1
         if result.not_modified:
             self.result.n_not_modified += 1
         n_new = 0
-        if result.ok and not result.not_modified:
-            if child.kind == "page":
-                docs = _safely(
-                    extract_page_comments,
-                    result.body,
-                    result.final_url,
-                    source=self.unit.name,
-                    collected_at=self.now,
-                )
-                if isinstance(docs, str):
-                    result, docs = _with_error(result, f"{job.url}: {docs}"), []
-            else:
-                parsed = parse_feed(
-                    result.body,
-                    result.headers,
-                    source=self.unit.name,
-                    feed_url=result.final_url,
-                    collected_at=self.now,
-                    thread_url=child.thread_url,
-                    post_id=child.post_id,
-                )
-                docs = parsed.documents
-                if not parsed.is_feed:
-                    result = _with_error(result, f"{job.url}: {parsed.error or 'not a feed'}")
-            n_new = len(docs)
-            self._add_documents(docs)
-            if docs:
-                newest = max(d.published_at for d in docs)
-                child.last_new_document_at = newest.isoformat()
+        if parsed is not None:
+            if not parsed.is_feed:
+                result = _with_error(result, f"{job.url}: {parsed.error}")
+            n_new = len(parsed.lines)
+            self._add_documents(parsed.lines)
+            if parsed.newest is not None:
+                child.last_new_document_at = parsed.newest.isoformat()
         self._update_state(child, result, main=False)
         if child.last_new_document_at is None and n_new == 0 and result.ok:
             child.last_new_document_at = self.now.isoformat()
@@ -473,26 +604,30 @@ class _UnitWork:
     # staging
     def stage(self, run_dir: Path) -> None:
         """Write documents, then state: the state file's rename marks the unit complete."""
+        import msgspec
+
         sid = self.unit.main.source_id
-        docs_path = run_dir / f"{sid}.documents.jsonl"
-        tmp = docs_path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for d in self.documents.values():
-                fh.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
-        os.replace(tmp, docs_path)
+        if self.documents:  # none (all 304, or an error): no documents file at all
+            docs_path = run_dir / f"{sid}.documents.jsonl"
+            tmp = docs_path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                fh.write(b"\n".join(self.documents.values()) + b"\n")
+            os.replace(tmp, docs_path)
         state = {
             "source": self.unit.source,
             "source_id": sid,
-            "main": asdict(self.unit.main),
-            "children": [asdict(c) for k, c in self.states.items() if c is not self.unit.main],
+            "main": self.unit.main,
+            "children": [c for c in self.states.values() if c is not self.unit.main],
             "n_documents": len(self.documents),
             "fetched_at": self.now.isoformat(),
         }
         state_path = run_dir / f"{sid}.state.json"
         tmp = state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        tmp.write_bytes(msgspec.json.encode(state))
         os.replace(tmp, state_path)
         self.result.n_documents = len(self.documents)
+        self.documents = {}  # staged: the unit's documents leave memory
+        self.is_staged = True
 
 
 def _state_kwargs(fs: FeedState, cls) -> dict[str, Any]:
@@ -546,36 +681,9 @@ def _with_error(result, message: str):
     )
 
 
-def _looks_html(result) -> bool:
-    ctype = result.headers.get("content-type", "")
-    return "html" in ctype or result.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
-
-
-def _robots_for(fetcher, jobs) -> dict[str, Any]:
-    """robots.txt of each host we will fetch pages from (RFC 9309)."""
-    from listening.fetch import FetchJob
-
-    roots = sorted({_origin(j.url) for j in jobs})
-    out: dict[str, Any] = {}
-    for job, result in fetcher.fetch_many([FetchJob(r, r + "/robots.txt") for r in roots]):
-        # RFC 9309 §2.3.1.3: an unavailable robots.txt (4xx) allows everything; an
-        # unreachable one (5xx, network) disallows everything.
-        if result.status and 400 <= result.status < 500:
-            out[job.key] = b""
-        elif result.ok:
-            out[job.key] = result.body
-        else:
-            out[job.key] = None
-    return out
-
-
-def _robots_ok(robots: dict[str, Any], url: str) -> bool:
-    from listening.parse import robots_allows
-
-    body = robots.get(_origin(url))
-    if body is None:
-        return False
-    return robots_allows(body, ROBOTS_AGENT, url)
+def _looks_html(headers: dict[str, str], body: bytes) -> bool:
+    ctype = headers.get("content-type", "")
+    return "html" in ctype or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
 
 
 def _origin(url: str) -> str:

@@ -199,34 +199,21 @@ def load_staged(
         return stats
     con.execute("begin transaction")
     try:
-        ddl = ", ".join(f"{c} {t}" for c, t in _DOC_COLUMNS.items())
-        con.execute(f"create or replace temp table incoming ({ddl}, run_id varchar, seq bigint)")
-        for seq, state_path in enumerate(units):
-            docs_path = state_path.with_name(
-                state_path.name.replace(".state.json", ".documents.jsonl")
-            )
-            if docs_path.exists() and docs_path.stat().st_size:
-                cols = ", ".join(f"'{c}': '{t}'" for c, t in _DOC_COLUMNS.items())
-                con.execute(
-                    f"insert into incoming select *, ? as run_id, ? as seq from read_json(?, "
-                    f"format = 'newline_delimited', columns = {{{cols}}})",
-                    [state_path.parent.name, seq, str(docs_path)],
-                )
+        _read_documents(con, units)
         apply_at_load(con, config, now)
         stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
-        latest: dict[str, dict[str, Any]] = {}  # source_id -> its newest state, in run order
-        for state_path in units:
-            state = json.loads(state_path.read_text("utf-8"))
-            _apply_state(con, state, now, latest)
-            con.execute(
-                "insert into raw.staged_files values (?, ?, ?, ?)",
-                [
-                    f"{state_path.parent.name}/{state_path.name}",
-                    state_path.parent.name,
-                    now,
-                    state.get("n_documents", 0),
-                ],
-            )
+        states = [json.loads(state_path.read_text("utf-8")) for state_path in units]
+        latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
+        con.execute(
+            "insert into raw.staged_files select unnest(?::varchar[]), unnest(?::varchar[]), "
+            "?, unnest(?::bigint[])",
+            [
+                [f"{p.parent.name}/{p.name}" for p in units],
+                [p.parent.name for p in units],
+                now,
+                [state.get("n_documents", 0) for state in states],
+            ],
+        )
         _write_states(con, list(latest.values()), now)
         stats.n_duplicates_linked = _link_near_duplicates(con)
         con.execute("commit")
@@ -239,10 +226,14 @@ def load_staged(
 
 def _upsert_documents(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     # The newest staged copy of each document wins; the first collected_at is kept.
+    # Older copies are deleted in place rather than the newest copied aside: a copy of every
+    # incoming text would cost as much memory again.
     con.execute(
-        "create or replace temp table latest as select * from incoming "
-        "qualify row_number() over (partition by document_id order by seq desc) = 1"
+        "delete from incoming as i using (select document_id, max(seq) as newest from incoming "
+        "group by document_id having count(*) > 1) as d "
+        "where i.document_id = d.document_id and i.seq < d.newest"
     )
+    con.execute("create or replace temp view latest as select * from incoming")
     n_new = con.execute(
         "select count(*) from latest where document_id not in "
         "(select document_id from raw.documents)"
@@ -324,24 +315,57 @@ def _link_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     return after - before
 
 
-def _apply_state(
-    con: duckdb.DuckDBPyConnection,
-    state: dict[str, Any],
-    now: datetime,
-    latest: dict[str, dict[str, Any]],
-) -> None:
-    main = state["main"]
-    latest[main["source_id"]] = main
-    for child in state["children"]:
-        exists = con.execute(
-            "select 1 from raw.sources where source_id = ?", [child["source_id"]]
-        ).fetchone()
-        if not exists:
-            con.execute(
-                "insert into raw.sources (source_id, name, parent_source_id, url, kind, channel, "
-                "thread_url, post_id, is_configured, state, created_at, updated_at) values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, false, 'active', ?, ?)",
-                [
+def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
+    """Every unit's documents into the temp table ``incoming``, in ONE ``read_json`` over all
+    their files, each row tagged with its run and its unit's place in the loading order."""
+    ddl = ", ".join(f"{c} {t}" for c, t in _DOC_COLUMNS.items())
+    con.execute(f"create or replace temp table incoming ({ddl}, run_id varchar, seq bigint)")
+    files: list[str] = []
+    runs: list[str] = []
+    seqs: list[int] = []
+    for seq, state_path in enumerate(units):
+        docs_path = state_path.with_name(state_path.name.replace(".state.json", ".documents.jsonl"))
+        if docs_path.exists() and docs_path.stat().st_size:
+            files.append(str(docs_path))
+            runs.append(state_path.parent.name)
+            seqs.append(seq)
+    if not files:
+        return
+    con.execute(
+        "create or replace temp table staged_units as select unnest(?::varchar[]) as filename, "
+        "unnest(?::varchar[]) as run_id, unnest(?::bigint[]) as seq",
+        [files, runs, seqs],
+    )
+    cols = ", ".join(f"'{c}': '{t}'" for c, t in _DOC_COLUMNS.items())
+    # One reader thread: each thread of the JSON reader holds buffers of up to
+    # maximum_object_size (16 MB), which doubled the loading process's memory for no gain on
+    # files this small (bench/collect.py: 76 MB with 2 threads, 19 MB with one).
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("set threads = 1")
+    try:
+        con.execute(
+            "insert into incoming select j.* exclude (filename), u.run_id, u.seq from read_json("
+            f"?, format = 'newline_delimited', columns = {{{cols}}}, filename = true) as j "
+            "join staged_units as u using (filename)",
+            [files],
+        )
+    finally:
+        con.execute(f"set threads = {int(threads)}")
+
+
+def _apply_states(
+    con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Register comment threads seen for the first time; each source's newest state."""
+    latest: dict[str, dict[str, Any]] = {}
+    new: dict[str, tuple] = {}
+    for state in states:
+        latest[state["main"]["source_id"]] = state["main"]
+        for child in state["children"]:
+            latest[child["source_id"]] = child
+            new.setdefault(
+                child["source_id"],
+                (
                     child["source_id"],
                     state["source"]["name"],
                     state["source_id"],
@@ -350,11 +374,19 @@ def _apply_state(
                     state["source"]["channel"],
                     child["thread_url"],
                     child["post_id"],
-                    now,
-                    now,
-                ],
+                ),
             )
-        latest[child["source_id"]] = child
+    if new:
+        columns = list(zip(*new.values(), strict=True))
+        con.execute(
+            "insert into raw.sources (source_id, name, parent_source_id, url, kind, channel, "
+            "thread_url, post_id, is_configured, state, created_at, updated_at) "
+            "select *, false, 'active', $now, $now from (select "
+            + ", ".join(f"unnest($c{i}::varchar[])" for i in range(len(columns)))
+            + ") as n(source_id) where source_id not in (select source_id from raw.sources)",
+            {"now": now, **{f"c{i}": list(c) for i, c in enumerate(columns)}},
+        )
+    return latest
 
 
 def _write_states(con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], now) -> None:

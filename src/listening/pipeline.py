@@ -14,7 +14,7 @@ from pathlib import Path
 from listening import store
 from listening.analyze import AnalyzeStats, analyze
 from listening.build import BuildStats, build
-from listening.collect import UnitResult, fetch_in_processes, new_run_id
+from listening.collect import UnitResult, fetch_units, new_run_id
 from listening.config import Config
 from listening.load import (
     LoadStats,
@@ -91,7 +91,7 @@ def fetch_planned(
     units = units_from_plan_file(plan_path)
     if only is not None:
         units = [u for u in units if u.name in only]
-    return fetch_in_processes(units, config, plan_path.parent, now, on_progress=on_progress)
+    return fetch_units(units, config, plan_path.parent, now, on_progress=on_progress)
 
 
 def load(

@@ -1,0 +1,98 @@
+"""The parser processes: tasks run in other processes, in parallel, and a crash stays local."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from listening.collect import ParseTask, parse_body
+from listening.parsepool import ParsePool, ParserDied
+
+FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def meet(folder: str, n: int) -> int:
+    """Wait until ``n`` tasks are running at once (each leaves a file); this process's id."""
+    Path(folder, str(os.getpid())).touch()
+    deadline = time.monotonic() + 30
+    while len(os.listdir(folder)) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the other tasks never ran at the same time")
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def die() -> None:
+    os._exit(3)
+
+
+def fail() -> None:
+    raise ValueError("bad body")
+
+
+def test_tasks_run_in_parallel_in_other_processes(tmp_path):
+    with ParsePool(2) as pool:
+        futures = [pool.submit(meet, str(tmp_path), 2) for _ in range(2)]
+        pids = {f.result(timeout=60) for f in futures}
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_a_parser_that_dies_fails_its_task_and_is_replaced():
+    with ParsePool(1) as pool:
+        with pytest.raises(ParserDied, match="exit code 3"):
+            pool.submit(die).result(timeout=60)
+        assert pool.submit(os.getpid).result(timeout=60) > 0
+
+
+def test_an_exception_in_a_task_comes_back_as_one_line():
+    with ParsePool(1) as pool:
+        with pytest.raises(RuntimeError, match="ValueError: bad body"):
+            pool.submit(fail).result(timeout=60)
+        assert pool.submit(sum, [1, 2]).result(timeout=60) == 3
+
+
+def test_parser_processes_give_the_same_documents_as_parsing_here():
+    """Every feed fixture (the hostile ones included) parsed in a parser process gives the
+    same staged lines, threads and errors as parsing in the calling process."""
+    tasks = [
+        ParseTask(
+            "main",
+            "feed",
+            False,
+            path.read_bytes(),
+            {"content-type": "application/xml"},
+            f"https://fixtures.example.fr/{path.name}",
+            "Fixture",
+            datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        )
+        for path in sorted(FIXTURES.glob("*.xml"))
+    ]
+    assert len(tasks) >= 20
+    with ParsePool(2) as pool:
+        there = [f.result(timeout=120) for f in [pool.submit(parse_body, t) for t in tasks]]
+    assert there == [parse_body(t) for t in tasks]
+    assert sum(len(p.lines) for p in there) >= 30  # the fixtures hold 30 documents in all
+
+
+def test_parser_processes_that_cannot_start_leave_the_work_to_the_caller(monkeypatch, caplog):
+    """An interpreter that cannot import the package: the run is slower, nothing is lost."""
+    from listening import parsepool
+
+    monkeypatch.setattr(parsepool, "PRELOAD", "listening.no_such_module")
+    with ParsePool(2) as pool:
+        futures = [pool.submit(os.getpid) for _ in range(3)]
+        assert {f.result(timeout=60) for f in futures} == {os.getpid()}
+        assert pool.submit(sum, [1, 2]).result(timeout=60) == 3
+    assert "parsing in the fetching process instead" in caplog.text
+
+
+def test_tasks_queued_behind_a_fatal_one_still_run():
+    with ParsePool(1) as pool:
+        futures = [pool.submit(die), pool.submit(sum, [1, 2]), pool.submit(sum, [3, 4])]
+        with pytest.raises(ParserDied):
+            futures[0].result(timeout=60)
+        assert [f.result(timeout=60) for f in futures[1:]] == [3, 7]
