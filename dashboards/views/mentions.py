@@ -207,6 +207,9 @@ if ui.require("mentions"):
         )
         ui.done(t0)
         st.stop()
+    if not ui.require("mention_search"):  # searched and listed from the build's mart
+        ui.done(t0)
+        st.stop()
     facets = res["facets"]
 
     def facet(name: str) -> list[str]:

@@ -41,7 +41,8 @@ daily as (
         count(*) as n_mentions,
         count(*) filter (where compound > 0.15) as n_positive,
         count(*) filter (where compound < -0.05) as n_negative,
-        avg(compound) as mean_sentiment,
+        -- in a fixed order: a float sum's last bits depend on it
+        avg(compound order by mention_id) as mean_sentiment,
     from scored
     group by brand, day, aspect
 )

@@ -48,8 +48,10 @@ daily_votes as (
         brand,
         day,
         count(*) as n_votes,
-        sum(vote) as vote_sum,
-        sum(vote * vote) as vote_sq,
+        -- summed in a fixed order: a float sum's last bits depend on it,
+        -- and a build must not depend on the rows' order in the store
+        sum(vote order by voice_id) as vote_sum,
+        sum(vote * vote order by voice_id) as vote_sq,
     from votes
     group by brand, day
 ),

@@ -3,7 +3,9 @@
 -- its comments that name no brand. A comment is a brand's answer when its
 -- author is one of the official_authors of a brand the thread names (config;
 -- names compared normalised). Tones use labelled documents only (the analyze
--- stage scores the documents that name a brand).
+-- stage scores the documents that name a brand). An incremental build
+-- recomputes only the threads of scope_thread_url.
+-- incremental key: thread_url
 create or replace table threads as
 
 with
@@ -12,12 +14,20 @@ documents as (
     select * from stg_documents
     where not is_duplicate
         and day <= getvariable('as_of')
+        and (
+            getvariable('is_full')
+            or thread_url in (select thread_url from scope_thread_url)
+        )
 ),
 
 mentions as (
     select * from stg_mentions
     where not is_duplicate
         and day <= getvariable('as_of')
+        and (
+            getvariable('is_full')
+            or thread_url in (select thread_url from scope_thread_url)
+        )
 ),
 
 official as (
