@@ -137,8 +137,11 @@ thread_stats as (
         ) as last_answer_at,
         max(published_at) filter (where kind = 'comment') as last_comment_at,
         min(published_at) as first_document_at,
-        any_value(title) filter (where title is not null) as any_title,
-        any_value(source) as any_source,
+        -- the first document's, not any one: the same whatever the rows' order
+        arg_min(title, (published_at, document_id)) filter (
+            where title is not null
+        ) as any_title,
+        arg_min(source, (published_at, document_id)) as any_source,
     from flagged
     group by thread_url
 ),

@@ -74,4 +74,5 @@ voiced as (
     from keyed
 )
 
-select * from voiced
+-- what the marts read: the URL, parent and channel stay in the documents view
+select * exclude (url, parent_id, channel, author) from voiced

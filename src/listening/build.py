@@ -290,7 +290,7 @@ def _settings_hash(con: duckdb.DuckDBPyConnection, variables: dict, files: list[
 def _previous_build(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
     """(as_of, settings_hash) of the last build, if there was one."""
     return con.execute(
-        "select as_of, settings_hash from raw.builds order by built_at desc, as_of desc limit 1"
+        "select as_of, settings_hash from raw.builds order by built_at desc, rowid desc limit 1"
     ).fetchone()
 
 
