@@ -13,10 +13,9 @@ from datetime import timedelta
 import pytest
 
 from listening import build
-from tests.test_marts import NOW, MARTS, World
+from tests.test_marts import MARTS, NOW, World
 
 COMPARED = (*MARTS, "stg_documents", "stg_mentions")
-KEYS = {"stg_documents": "document_id", "stg_mentions": "mention_id"}
 
 
 def snapshot(w: World) -> dict[str, list[tuple]]:
@@ -88,8 +87,7 @@ def test_rescoring_overrides_edits_duplicates_and_deletions_equal_a_full_rebuild
     w.con.execute("delete from raw.mentions where mention_id = ?", [m])
     w.mention(ids["post30"], "Acme", "negative")
     w.con.execute(
-        "update raw.mentions set analyzed_at = analyzed_at + interval 1 day "
-        "where mention_id = ?",
+        "update raw.mentions set analyzed_at = analyzed_at + interval 1 day where mention_id = ?",
         [m],
     )
     w.con.execute(
@@ -134,12 +132,10 @@ def test_what_forces_a_full_build():
         w.config.sources,
     )
     assert w.build().full_reason == "settings, config or SQL changed"
-    w.con.execute(
-        "insert into raw.erasures values (?, 'forget', 1, 1, 0, 0, 0, 0, 0)", [NOW]
-    )
+    w.con.execute("insert into raw.erasures values (?, 'forget', 1, 1, 0, 0, 0, 0, 0)", [NOW])
     assert w.build().full_reason.startswith("an erasure")
     assert w.build(full=True).full_reason == "asked for (--full)"
-    kinds = [r[0] for r in w.con.execute("select is_full from raw.builds order by rowid").fetchall()]
+    kinds = w.con.execute("select list(is_full order by rowid) from raw.builds").fetchone()[0]
     assert kinds == [True, False, True, False, True, True, True]
 
 
@@ -161,8 +157,7 @@ def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():
     # an edited text is analysed again (its mention rewritten): the fold follows
     w.con.execute("update raw.documents set text = 'Marie Curie' where document_id = ?", [a])
     w.con.execute(
-        "update raw.mentions set analyzed_at = analyzed_at + interval 1 hour "
-        "where document_id = ?",
+        "update raw.mentions set analyzed_at = analyzed_at + interval 1 hour where document_id = ?",
         [a],
     )
     w.con.execute("delete from raw.mentions where document_id = ?", [b])
