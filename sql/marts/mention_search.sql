@@ -12,7 +12,8 @@ with
 source as (
     select * from mentions
     where getvariable('is_full')
-        or mention_id in (select mention_id from scope_mention_id)
+        or collected_at >= getvariable('scope_since')
+        and mention_id in (select mention_id from scope_mention_id)
 ),
 
 keys as (

@@ -10,7 +10,8 @@ create or replace macro fold_text(s) as strip_accents(lower(s));
 -- of every column the marts read (text aside: a changed text is analysed
 -- again, which gives its mentions a new analyzed_at). A build compares these
 -- with the hashes stored in stg_documents and stg_mentions and rebuilds only
--- the rows, days and people whose hash changed.
+-- the rows, days and people whose hash changed; a mention is also rebuilt
+-- when its document is.
 create or replace view raw.document_fingerprints as
 select
     document_id,
@@ -23,13 +24,13 @@ from main.documents;
 create or replace view raw.mention_fingerprints as
 select
     m.mention_id,
+    m.document_id,
     hash(
         m.brand, m.document_id, m.analyzed_at, m.sentiment, m.sentiment_label,
         m.sentiment_version, m.sentiment_adapter_id, m.aspects,
-        m.aspect_sentiment::varchar, o.sentiment_label, d.input_hash
+        m.aspect_sentiment::varchar, o.sentiment_label
     ) as input_hash,
 from raw.mentions as m
-join raw.document_fingerprints as d using (document_id)
 left join raw.sentiment_overrides as o using (mention_id);
 
 -- The folded text and title of each document that names a brand, for the

@@ -12,7 +12,8 @@ the rows of that key listed in the temp table ``scope_<column>``: the build runs
 inserts the delta. The scopes come from what changed since the last build (``raw.builds``):
 documents and mentions whose fingerprint (``raw.document_fingerprints``,
 ``raw.mention_fingerprints``) differs from the one stored in ``stg_documents`` / ``stg_mentions``,
-then the people and threads those rows belong to (before and after the change), plus the ones
+(and the mentions of changed documents), then the people and threads those rows belong to
+(before and after the change), plus the ones
 whose window moved with ``as_of``. The other marts (per brand and day or week, a few thousand
 rows) are rebuilt whole from ``stg_mentions``. A full rebuild runs every file whole; it happens
 with ``full=True`` (``listening build --full``), on the first build, when the settings, config
@@ -205,6 +206,7 @@ def build(
         stats.is_full = stats.full_reason is not None
         con.execute("set variable is_full = ?", [stats.is_full])
         con.execute("set variable previous_as_of = ?", [previous[0] if previous else as_of])
+        con.execute("set variable scope_since = null::timestamptz")
         for key in SCOPE_KEYS:
             con.execute(f"create or replace temp table scope_{key} ({key} varchar)")
         filled: set[str] = set()
@@ -351,6 +353,20 @@ def _fill_scope(con: duckdb.DuckDBPyConnection, key: str, stats: BuildStats) -> 
             where f.input_hash is distinct from s.input_hash
             """
         )
+        if key == "mention_id":  # and the mentions of the documents rebuilt
+            con.execute(
+                "insert into scope_mention_id select mention_id from raw.mentions "
+                "where document_id in (select document_id from scope_document_id) "
+                "except select mention_id from scope_mention_id"
+            )
+            # The oldest collection among the mentions to rebuild: the files that read texts
+            # skip, by the zone maps of raw.documents, the blocks collected before it (most
+            # of the store: documents are appended as they are collected).
+            con.execute(
+                "set variable scope_since = (select min(collected_at) from raw.documents "
+                "where document_id in (select document_id from raw.mentions "
+                "where mention_id in (select mention_id from scope_mention_id)))"
+            )
         n = con.execute(f"select count(*) from scope_{key}").fetchone()[0]
         if key == "document_id":
             stats.n_documents = n
@@ -409,6 +425,7 @@ def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
         from raw.documents
         semi join raw.mentions using (document_id)
         semi join fold_checked using (document_id)
+        where getvariable('is_full') or collected_at >= getvariable('scope_since')
         """
     )
     con.execute(
