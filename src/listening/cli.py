@@ -341,7 +341,7 @@ def cmd_build(args, out: Output) -> int:
         _db(args, config),
         say=out.say,
         on_progress=lambda n: out.progress(f"build {n}"),
-        full=args.full,
+        full=getattr(args, "full", False),  # `listening run` builds incrementally
     )
     how = (
         f"full: {stats.full_reason}"
