@@ -37,6 +37,7 @@ joined as (
         m.kind,
         m.url,
         m.thread_url,
+        m.parent_id,
         m.source,
         m.channel,
         m.author,
@@ -71,6 +72,8 @@ comment on column mention_search.document_id is 'The matching document.';
 comment on column mention_search.kind is '''post'' or ''comment''.';
 comment on column mention_search.url is 'Canonical URL of the document.';
 comment on column mention_search.thread_url is 'URL of the thread''s post.';
+comment on column mention_search.parent_id is
+    'document_id of the comment answered, when known.';
 comment on column mention_search.source is 'Configured source name.';
 comment on column mention_search.channel is
     'blog, news, forum, review or other.';
