@@ -342,6 +342,9 @@ def main() -> None:
         snap_mib = store.snapshot_path(db).stat().st_size / 2**20
         print(f"publish: {pub_s:.2f} s ({snap_mib:.0f} MiB snapshot)", flush=True)
         queries = time_queries(db, args.runs, not args.no_baseline)
+    if args.incremental_only:  # first the removal of the last run's added day
+        print("build after removing the last run's added day:", flush=True)
+        timed_build(config, db)
     n_docs, n_mentions = add_day(db)
     print(f"added one day: {n_docs:,} documents, {n_mentions:,} mentions", flush=True)
     inc_s, inc_peak = timed_build(config, db)
