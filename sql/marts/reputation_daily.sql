@@ -126,7 +126,7 @@ decayed as (
         -- sum of squared weights, for the effective number of votes
         fsum(n_votes * pow(2.0, 2 * t / getvariable('half_life_days'))) over w
         / pow(2.0, 2 * t / getvariable('half_life_days')) as ew_n2,
-        sum(vote_sum) over w as cum_sum,
+        fsum(vote_sum) over w as cum_sum,
         sum(n_votes) over w as cum_n,
         sum(n_mentions) over (
             partition by brand order by day
