@@ -1,201 +1,392 @@
-"""Benchmark the build and the dashboard queries on a synthetic store.
+"""Build, publish and every dashboard query on a realistic store (issue 12's figures).
 
-1M mentions by 100k authors over 3 years, 10 brands (generated with DuckDB SQL in seconds),
-then: the time of ``listening.build.build`` (target <= 20 s on 2 cores) and the p95 of
-dashboard-style queries on the built store (target <= 200 ms).
+The store is bench/ceiling.py's generator (one SQL generator, not two) at the size of a real
+deployment: 3.0M documents of which 1.0M name a brand (most documents name none), 6 brands,
+199k authors with a long tail, 2,000 sources with channels, texts of 3 to 400 French words
+(about 600 characters on average), 5 % English. Then, in one run:
 
-    .venv/bin/python bench/marts.py [--mentions 1000000] [--authors 100000] [--runs 20]
+- `listening build --full` as a child process: wall time and peak RSS (its rusage); it is
+  also the baseline for the incremental build below;
+- publish (`listening.store.publish`): time and snapshot size;
+- p50/p95 over --runs runs of EVERY named query in dashboards/queries/ through the
+  dashboards' own data.py, with realistic parameters (the busiest brand, the last 90 days,
+  page 1), plus the Mentions page's text search (a brand, a label, q = "livraison") and the
+  CSV export of 100,000 rows; the pre-change search (the mentions view, text folded at query
+  time) is timed once as the baseline;
+- one day of new data (the last day's documents and mentions copied one day later, new ids,
+  comments on the same threads), then `listening build` (incremental) and publish again;
+- a full rebuild after it: every mart must be row for row identical to the incremental one.
+
+    nice .venv/bin/python bench/marts.py --dir /tmp/marts-bench            # 3M documents
+    .venv/bin/python bench/marts.py --documents 300000 --dir /tmp/m300k    # a quick check
+
+With --dir the generated store is kept and reused by the next run (the added day is removed
+first), so that only the first run pays the generation.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
-import tempfile
+import subprocess
+import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from listening import build, store
-from listening.config import Brand, Config, Settings
+# bench/ is not a package: the one store generator (ceiling.py) sits beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ceiling
+from listening import store
 
-BRANDS = [f"Marque{i}" for i in range(10)]
-DAYS = 3 * 365
-FIRST = date(2022, 1, 1)
-
-QUERIES = {
-    "reputation of a brand over a period": (
-        "select day, reputation_index, reputation_lower, reputation_upper, n_mentions, buzz_z "
-        "from reputation_daily where brand = 'Marque3' and day between date '2023-01-01' "
-        "and date '2023-12-31' order by day"
-    ),
-    "mentions filtered page": (
-        "select published_at, brand, author, title, sentiment_label, url from mentions "
-        "where brand = 'Marque3' and sentiment_label = 'negative' "
-        "and published_at >= timestamptz '2024-06-01 00:00:00+00' "
-        "order by published_at desc limit 50 offset 50"
-    ),
-    "top authors": (
-        "select author, site, n_mentions, mean_sentiment, status from authors "
-        "where list_contains(brands, 'Marque3') order by n_mentions desc limit 50"
-    ),
-    "threads": (
-        "select thread_url, title, n_comments, n_voices, final_tone, is_answered, "
-        "hours_to_first_answer from threads where list_contains(brands, 'Marque3') "
-        "and final_tone = 'negative' order by last_comment_at desc limit 50"
-    ),
-    "share of voice, 12 weeks": (
-        "select competitor, sum(n_mentions), sum(n_voices) from share_of_voice "
-        "where brand = 'Marque3' and week >= date '2024-10-01' group by competitor"
-    ),
-    "aspects of a quarter": (
-        "select aspect, sum(n_mentions), avg(mean_sentiment) from aspects_daily "
-        "where brand = 'Marque3' and day >= date '2024-10-01' group by aspect"
-    ),
-}
+NEW_DAY_RUN = "bench-new-day"
+MARTS = ("reputation_daily", "authors", "threads", "share_of_voice", "aspects_daily")
 
 
-def config(path: Path) -> Config:
-    brands = tuple(
-        Brand(b, b, (BRANDS[(i + 1) % 10], BRANDS[(i + 2) % 10]), (f"Service client {b}",))
-        for i, b in enumerate(BRANDS)
+def prepare(folder: Path, args) -> tuple[Path, Path]:
+    """The generated store (made once, reused) without any added day, and its config."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "listening.duckdb"
+    config = folder / "listening.toml"
+    ready = folder / ".generated"
+    if not ready.exists():
+        for old in (db, db.with_name(db.name + ".wal"), store.snapshot_path(db)):
+            old.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        n_mentions = int(args.documents * args.mention_share)
+        ceiling.generate(db, args.documents, n_mentions, args.authors, args.threads)
+        print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
+        ready.touch()
+    else:
+        con = duckdb.connect(str(db))
+        store.migrate(con)
+        con.execute(
+            "delete from raw.mentions where document_id in "
+            "(select document_id from raw.documents where run_id = ?)",
+            [NEW_DAY_RUN],
+        )
+        con.execute("delete from raw.documents where run_id = ?", [NEW_DAY_RUN])
+        con.close()
+    ceiling.write_config(config, db)
+    return db, config
+
+
+def add_day(db: Path) -> tuple[int, int]:
+    """One day of new data: the documents and mentions of a full day a week before the last
+    (the last days are thin: comments follow their posts for days), again the day after the
+    last one."""
+    con = duckdb.connect(str(db))
+    try:
+        last = con.execute(
+            "select max(published_at)::date from raw.documents where run_id <> ?", [NEW_DAY_RUN]
+        ).fetchone()[0]
+        con.execute("begin")
+        con.execute(
+            """
+            create temp table day_docs as
+            select * replace (published_at + interval 7 day as published_at)
+            from raw.documents
+            where published_at >= ?::timestamptz and published_at < ?::timestamptz
+                and run_id <> ?
+            """,
+            [str(last - timedelta(days=7)), str(last - timedelta(days=6)), NEW_DAY_RUN],
+        )
+        con.execute(
+            """
+            insert into raw.documents
+            select * replace (
+                'n' || document_id as document_id,
+                url || '#n' as url,
+                case when kind = 'post' then url || '#n' else thread_url end as thread_url,
+                published_at + interval 1 day as published_at,
+                collected_at + interval 1 day as collected_at,
+                current_timestamp as loaded_at,
+                ? as run_id
+            )
+            from day_docs
+            """
+            if _has_column(con, "raw", "documents", "loaded_at")
+            else """
+            insert into raw.documents
+            select * replace (
+                'n' || document_id as document_id,
+                url || '#n' as url,
+                case when kind = 'post' then url || '#n' else thread_url end as thread_url,
+                published_at + interval 1 day as published_at,
+                collected_at + interval 1 day as collected_at,
+                ? as run_id
+            )
+            from day_docs
+            """,
+            [NEW_DAY_RUN],
+        )
+        con.execute(
+            """
+            insert into raw.mentions
+            select m.* replace (
+                'n' || m.mention_id as mention_id,
+                'n' || m.document_id as document_id,
+                current_timestamp as analyzed_at
+            )
+            from raw.mentions as m
+            semi join day_docs as d using (document_id)
+            """
+        )
+        con.execute("commit")
+        n_docs = con.execute(
+            "select count(*) from raw.documents where run_id = ?", [NEW_DAY_RUN]
+        ).fetchone()[0]
+        n_mentions = con.execute(
+            "select count(*) from raw.mentions where document_id like 'n%'"
+        ).fetchone()[0]
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return n_docs, n_mentions
+
+
+def _has_column(con, schema: str, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and column_name = ?",
+            [schema, table, column],
+        ).fetchone()[0]
     )
-    return Config(path, Settings(), brands, ())
 
 
-def generate(con: duckdb.DuckDBPyConnection, n_mentions: int, n_authors: int) -> None:
-    """Documents (1 post per 5 documents, the rest comments on them) and one mention each."""
-    n_posts = n_mentions // 5
-    con.execute(f"""
-        create temp table gen as
-        select
-            i,
-            case when i < {n_posts} then 'post' else 'comment' end as kind,
-            cast(hash(i, 'author') % {n_authors} as bigint) as a,
-            case when i < {n_posts} then i
-                else cast(hash(i, 'thread') % {n_posts} as bigint) end as thread,
-            cast(hash(i, 'brand') % 10 as bigint) as b,
-            cast(hash(i, 'label') % 100 as bigint) as l,
-            cast(hash(i, 'aspect') % 10 as bigint) as asp,
-        from range({n_mentions}) as r(i)
-    """)
-    # post dates spread over 3 years with weekly rhythm; comments up to 3 days after their post
-    con.execute(f"""
-        create temp table posted as
-        select i, timestamptz '{FIRST} 06:00:00+00'
-            + to_days(cast(hash(i, 'day') % {DAYS - 4} as integer))
-            + to_minutes(cast(hash(i, 'minute') % 900 as integer)) as at,
-        from range({n_posts}) as r(i)
-    """)
-    con.execute(f"""
-        insert into raw.documents (document_id, kind, url, thread_url, parent_id, source,
-            author, published_at, collected_at, title, text, run_id)
-        select
-            'd' || g.i,
-            g.kind,
-            'https://site' || (g.a % 20) || '.fr/doc/' || g.i,
-            'https://site' || (g.thread % 20) || '.fr/doc/' || g.thread,
-            case when g.kind = 'comment' then 'd' || g.thread end,
-            'Source ' || (g.thread % 20),
-            case when g.kind = 'comment' and g.l < 2
-                then 'Service client {BRANDS[0]}' else 'Auteur ' || g.a end,
-            p.at + case when g.kind = 'comment'
-                then to_minutes(cast(1 + hash(g.i, 'delay') % 4000 as integer))
-                else interval 0 minutes end,
-            p.at + interval 1 hour,
-            case when g.kind = 'post' then 'Titre ' || g.i end,
-            'texte',
-            'bench',
-        from gen as g
-        join posted as p on p.i = g.thread
-    """)
-    aspects = "['produit', 'service', 'prix', 'service client', 'livraison']"
-    con.execute(f"""
-        insert into raw.mentions (mention_id, document_id, brand, matched_terms, sentiment,
-            sentiment_label, aspects, aspect_sentiment, analyzed_at)
-        select
-            'm' || i,
-            'd' || i,
-            'Marque' || b,
-            ['marque'],
-            case when l < 35 then 0.6 when l < 60 then -0.5 when l < 95 then 0.0 end,
-            case when l < 35 then 'positive' when l < 60 then 'negative'
-                when l < 95 then 'neutral' end,
-            case when asp < 5 then [{aspects}[asp + 1]] else [] end,
-            case when asp < 5 then json_object({aspects}[asp + 1],
-                case when l < 35 then 0.5 when l < 60 then -0.4 else 0.0 end)
-            end,
-            now(),
-        from gen
-    """)
+# The command runs under a small helper that waits for it: a child forked from this (large)
+# process would report our own peak RSS as its own (Linux keeps the parent's high-water mark
+# across fork + exec).
+PEAK_HELPER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(proc.pid, 0)
+print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+def timed_build(config: Path, db: Path, *extra: str) -> tuple[float, float]:
+    """`listening build` as a child process: (seconds, peak RSS in MiB); prints them with its
+    CPU seconds (the machine may be shared). Publishing is part of the command; it is timed
+    apart below."""
+    cli = Path(sys.executable).with_name("listening")
+    cmd = [str(cli), "build", "--config", str(config), "--db", str(db), "-q", *extra]
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_HELPER, *cmd], capture_output=True, text=True, check=True
+    )
+    elapsed = time.perf_counter() - started
+    cpu, maxrss, code = out.stdout.split()[-3:]
+    if int(code) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {out.stderr}")
+    print(f"  ({' '.join(extra) or 'incremental'}: {elapsed:.1f} s wall, {float(cpu):.1f} s CPU)")
+    return elapsed, int(maxrss) / 1024
+
+
+def timed_publish(db: Path) -> float:
+    t0 = time.perf_counter()
+    store.publish(db)
+    return time.perf_counter() - t0
+
+
+def mart_digest(db: Path, digits: int | None = None) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every row of each mart (order-independent); with ``digits``,
+    doubles rounded to that many decimals first."""
+    con = duckdb.connect(str(store.snapshot_path(db)), read_only=True)
+    try:
+        out = {}
+        for table in (*MARTS, "campaign_impact", "mention_search"):
+            cols = [
+                f"round({c}, {digits})" if digits is not None and t == "DOUBLE" else c
+                for c, t in con.execute(
+                    "select column_name, data_type from duckdb_columns() "
+                    "where table_name = ? and schema_name = 'main' order by column_index",
+                    [table],
+                ).fetchall()
+            ]
+            n, digest = con.execute(
+                f"select count(*), coalesce(bit_xor(hash(row({', '.join(cols)})::varchar)), 0) "
+                f"from {table}"
+            ).fetchone()
+            out[table] = (n, hashlib.sha1(str(digest).encode()).hexdigest()[:12])
+        return out
+    finally:
+        con.close()
+
+
+def load_data_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_data", ceiling.ROOT / "dashboards" / "data.py"
+    )
+    data = sys.modules["dashboard_data"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(data)
+    return data
+
+
+def time_runs(fn, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
+    return statistics.median(times), q[-1]
+
+
+# The Mentions page before issue 12: the view, folded at query time, filters after the text.
+BASELINE_SEARCH = """
+select count(*) from mentions
+where brand = $brand and published_at::date between $start and $end
+    and coalesce(sentiment_label, 'unscored') = $sentiment
+    and (contains(strip_accents(lower(text)), strip_accents(lower($q)))
+        or contains(strip_accents(lower(coalesce(title, ''))), strip_accents(lower($q))))
+"""
+
+
+def time_queries(db: Path, runs: int, baseline: bool) -> dict[str, tuple[float, float]]:
+    """p50 and p95 (ms) of every named dashboard query, as the dashboards run them."""
+    os.environ["LISTENING_DB"] = str(db)
+    data = load_data_module()
+    common, overrides = ceiling.query_params(store.snapshot_path(db))
+    names = sorted(p.stem for p in data.QUERIES.glob("*.sql") if not p.stem.startswith("_"))
+    search = {"sentiment": "negative", "q": "livraison"}
+    cases = [(name, name, {**common, **overrides.get(name, {})}) for name in names]
+    cases += [
+        (f"{n} (q, label)", n, {**common, **search})
+        for n in ("mentions_count", "mentions_search", "mentions_export")
+    ]
+    cases += [
+        ("mentions_search (whole store)", "mentions_search", {**common, "brand": None}),
+    ]
+    out = {}
+    con = data._open(data.current())
+    try:
+        for label, name, params in cases:
+            out[label] = time_runs(lambda n=name, p=params: data._run(con, n, p), runs)
+            print(f"  {label}: p50 {out[label][0]:.1f} ms, p95 {out[label][1]:.1f} ms", flush=True)
+        # The page's CSV export (streamed in batches), of 100,000 rows with their texts.
+        everything = {**common, "brand": None, "start": common["start"].replace(year=2000)}
+        size = []
+        out["export 100k rows (CSV)"] = time_runs(
+            lambda: size.append(
+                len(data._csv(con, "mentions_export", {**everything, "limit": 100_000}))
+            ),
+            3,
+        )
+        n_rows = data._run(con, "mentions_count", everything)["n_mentions"].iloc[0]
+        out["export 100k rows (CSV)"] += (min(int(n_rows), 100_000),)
+        if baseline:
+            out["BASELINE search before issue 12"] = time_runs(
+                lambda: con.execute(
+                    BASELINE_SEARCH,
+                    {k: common[k] for k in ("brand", "start", "end")} | search,
+                ).fetchall(),
+                1,
+            )
+    finally:
+        con.close()
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--authors", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads (default 2)")
+    parser.add_argument("--documents", type=int, default=3_000_000)
+    parser.add_argument("--mention-share", type=float, default=1 / 3, help="default 1/3")
+    parser.add_argument("--authors", type=int, default=199_000)
+    parser.add_argument("--runs", type=int, default=20, help="runs per query (default 20)")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads to generate")
+    parser.add_argument("--dir", type=Path, required=True, help="where the store is kept")
+    parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the slow old search")
     parser.add_argument(
-        "--keep",
-        type=Path,
-        help="keep the store (and publish its snapshot) at this path, e.g. for "
-        "bench/dashboards.py --db PATH",
+        "--incremental-only",
+        action="store_true",
+        help="skip the first full build and the queries (the store was built by a run before)",
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        if args.keep:
-            args.keep.parent.mkdir(parents=True, exist_ok=True)
-            for old in (args.keep, store.snapshot_path(args.keep)):
-                old.unlink(missing_ok=True)
-            db = args.keep
-        con = duckdb.connect(str(db))
-        con.execute(f"set threads = {args.threads}")
-        store.migrate(con)
-        t0 = time.perf_counter()
-        generate(con, args.mentions, args.authors)
-        con.execute("checkpoint")
-        print(
-            f"generated {args.mentions:,} mentions, {args.authors:,} authors, "
-            f"{DAYS} days in {time.perf_counter() - t0:.1f} s"
-        )
-        now = datetime(2024, 12, 31, 20, tzinfo=UTC)
-        cfg = config(db)
-        t0 = time.perf_counter()
-        stats = build.build(con, cfg, now, webhook_url="")
-        elapsed = time.perf_counter() - t0
-        print(
-            f"build: {elapsed:.1f} s for {len(stats.relations)} relations, "
-            f"{stats.n_alerts} alerts  (target <= 20 s on {args.threads} threads)"
-        )
-        t0 = time.perf_counter()
-        build.build(con, cfg, now, webhook_url="")
-        print(f"rebuild: {time.perf_counter() - t0:.1f} s")
-        for table in ("reputation_daily", "authors", "threads", "share_of_voice", "aspects_daily"):
-            print(f"  {table}: {con.execute(f'select count(*) from {table}').fetchone()[0]:,} rows")
-        con.execute("checkpoint")
-        con.close()
-        reader = duckdb.connect(str(db), read_only=True)
-        reader.execute(f"set threads = {args.threads}")
-        for name, sql in QUERIES.items():
-            times = []
-            for _ in range(args.runs):
-                t0 = time.perf_counter()
-                reader.execute(sql).fetchall()
-                times.append((time.perf_counter() - t0) * 1000)
-            print(f"  p95 {p95(times):7.1f} ms  median {statistics.median(times):7.1f} ms  {name}")
-        reader.close()
-        print(f"store size: {os.path.getsize(db) / 2**20:.0f} MiB")
-        if args.keep:
-            print(f"kept: {db}; snapshot: {store.publish(db)}")
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load "
+        f"{os.getloadavg()[0]:.1f}, "
+        f"DuckDB {duckdb.__version__}",
+        flush=True,
+    )
+    db, config = prepare(args.dir, args)
+    if args.generate_only:
+        return
+    con = duckdb.connect(str(db), read_only=True)
+    counts = con.execute(
+        "select (select count(*) from raw.documents), (select count(*) from raw.mentions), "
+        "(select count(distinct author) from raw.documents), "
+        "(select avg(length(text)) from raw.documents), "
+        "(select avg((lang = 'en')::int) from raw.documents)"
+    ).fetchone()
+    con.close()
+    print(
+        f"store: {counts[0]:,} documents, {counts[1]:,} mentions, {counts[2]:,} authors, "
+        f"texts {counts[3]:.0f} chars on average, {100 * counts[4]:.1f} % English",
+        flush=True,
+    )
+    full_s = full_peak = pub_s = float("nan")
+    queries = {}
+    if not args.incremental_only:
+        full_s, full_peak = timed_build(config, db, "--full")
+        print(f"listening build --full: {full_s:.1f} s, peak RSS {full_peak:.0f} MiB", flush=True)
+        pub_s = timed_publish(db)
+        snap_mib = store.snapshot_path(db).stat().st_size / 2**20
+        print(f"publish: {pub_s:.2f} s ({snap_mib:.0f} MiB snapshot)", flush=True)
+        queries = time_queries(db, args.runs, not args.no_baseline)
+    if args.incremental_only:  # first the removal of the last run's added day
+        print("build after removing the last run's added day:", flush=True)
+        timed_build(config, db)
+    n_docs, n_mentions = add_day(db)
+    print(f"added one day: {n_docs:,} documents, {n_mentions:,} mentions", flush=True)
+    inc_s, inc_peak = timed_build(config, db)
+    print(f"listening build (incremental): {inc_s:.1f} s, peak RSS {inc_peak:.0f} MiB")
+    pub2_s = timed_publish(db)
+    print(f"publish after it: {pub2_s:.2f} s", flush=True)
+    incremental, incremental_9 = mart_digest(db), mart_digest(db, 9)
+    full2_s, _ = timed_build(config, db, "--full")
+    rebuilt, rebuilt_9 = mart_digest(db), mart_digest(db, 9)
+    same = incremental == rebuilt
+    print(
+        "rounded to 9 decimals, marts identical to the incremental build: "
+        f"{'yes' if incremental_9 == rebuilt_9 else 'NO'}"
+    )
+    print(
+        f"full rebuild after the new day: {full2_s:.1f} s; marts identical to the "
+        f"incremental build: {'yes' if same else 'NO'}"
+    )
+    if not same:
+        for t in incremental:
+            print(f"  {t}: incremental {incremental[t]}  full {rebuilt[t]}")
+    print()
+    print(f"{'':40} {'figure':>10} {'target':>8} {'ratio':>7}")
+    for name, value, target, base in (
+        ("build full (s)", full_s, 10, None),
+        ("build incremental, one new day (s)", inc_s, 2, full_s),
+        ("build peak RSS full (MiB)", full_peak, 2048, None),
+        ("build peak RSS incremental (MiB)", inc_peak, 2048, full_peak),
+        ("publish (s)", pub_s, 0.5, None),
+    ):
+        ratio = f"{value / base:.2f}x" if base else ""
+        print(f"{name:<40} {value:>10.2f} {target:>8} {ratio:>7}")
+    print(f"\n{'dashboard query (ms)':<40} {'p50':>8} {'p95':>8}")
+    for name, (p50, p95, *rest) in queries.items():
+        note = f"  ({rest[0]:,} rows)" if rest else ""
+        print(f"{name:<40} {p50:>8.1f} {p95:>8.1f}{note}")
+    timed = [(k, v) for k, v in queries.items() if not k.startswith(("BASELINE", "export"))]
+    if timed:
+        worst = max(timed, key=lambda kv: kv[1][1])
+        print(f"\nslowest p95: {worst[0]} {worst[1][1]:.0f} ms (target 200 ms)")
+    if not same:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

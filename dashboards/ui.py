@@ -89,6 +89,7 @@ def require(*relations: str) -> bool:
         "share_of_voice",
         "aspects_daily",
         "campaign_impact",
+        "mention_search",
     }
     if set(missing) & marts:
         st.info(

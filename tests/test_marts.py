@@ -23,6 +23,7 @@ MARTS = (
     "share_of_voice",
     "aspects_daily",
     "campaign_impact",
+    "mention_search",
 )
 SCORES = {"positive": 0.6, "neutral": 0.0, "negative": -0.6}
 

@@ -126,3 +126,29 @@ def test_store_path_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("LISTENING_DB", str(tmp_path / "env.duckdb"))
     assert store.store_path(None, tmp_path / "a.duckdb") == tmp_path / "env.duckdb"
     assert store.store_path(str(tmp_path / "cli.duckdb"), None) == tmp_path / "cli.duckdb"
+
+
+def test_publish_copies_the_store_byte_for_byte_whatever_the_file_system(tmp_path, monkeypatch):
+    db = tmp_path / "listening.duckdb"
+    con = duckdb.connect(str(db))
+    store.migrate(con)
+    con.execute("create table t as select range as i, repeat('é', 100) as s from range(50000)")
+    con.close()
+    how = store.clone_or_copy(db, tmp_path / "a.duckdb")
+    assert how in ("reflink", "copy")
+    assert (tmp_path / "a.duckdb").read_bytes() == db.read_bytes()
+
+    def no_reflink(*args):
+        raise OSError(95, "Operation not supported")
+
+    def no_copy_file_range(*args):
+        raise OSError(38, "Function not implemented")
+
+    # ext4 (no reflink), then an old kernel without copy_file_range: the bytes are copied
+    monkeypatch.setattr(store.fcntl, "ioctl", no_reflink)
+    assert store.clone_or_copy(db, tmp_path / "b.duckdb") == "copy"
+    monkeypatch.setattr(store.os, "copy_file_range", no_copy_file_range)
+    assert store.clone_or_copy(db, tmp_path / "c.duckdb") == "copy"
+    for name in ("b.duckdb", "c.duckdb"):
+        assert (tmp_path / name).read_bytes() == db.read_bytes()
+    assert store.publish(db).read_bytes() == db.read_bytes()

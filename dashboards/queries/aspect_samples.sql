@@ -15,7 +15,7 @@ ranked as (
         row_number() over (
             partition by sentiment_label order by published_at desc, mention_id
         ) as rn,
-    from mentions
+    from mention_search
     where brand = $brand
         and list_contains(aspects, $aspect)
         and published_at::date between $start and $end

@@ -1,4 +1,5 @@
--- One person's mentions in time order (a person is a name on one site).
+-- One person's mentions in time order (a person is a name on one site: the
+-- authors mart's author_key and site, kept on each row of mention_search).
 select
     mention_id,
     published_at,
@@ -9,16 +10,9 @@ select
     title,
     text,
     url,
-from mentions
-where lower(trim(regexp_replace(author, '\s+', ' ', 'g')))
-        = lower(trim(regexp_replace($author, '\s+', ' ', 'g')))
-    and regexp_replace(
-        regexp_extract(
-            lower(url), '^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1
-        ),
-        '^www\.',
-        ''
-    ) = $site
+from mention_search
+where author_key = lower(trim(regexp_replace($author, '\s+', ' ', 'g')))
+    and site = $site
     and not is_duplicate
 order by published_at, mention_id
 limit 1000

@@ -1,34 +1,52 @@
--- One mention, whole, with its sentiment explanation and the scored span.
+-- One mention, whole, with its sentiment explanation and the scored span: the
+-- document's side from the mention_search mart, the mention's from the table
+-- analyze writes, an analyst's correction applied as in the mentions view.
+-- (The mentions view would join every document to find one.)
+with
+
+mention as (
+    select * from raw.mentions
+    where mention_id = $mention_id
+),
+
+document as (
+    select * from mention_search
+    where mention_id = $mention_id
+),
+
+correction as (
+    select * from raw.sentiment_overrides
+    where mention_id = $mention_id
+)
+
 select
-    mention_id,
-    brand,
-    document_id,
-    kind,
-    url,
-    thread_url,
-    parent_id,
-    source,
-    channel,
-    author,
-    published_at,
-    title,
-    text,
-    lang,
-    matched_terms,
-    sentiment,
-    sentiment_label,
-    is_overridden,
-    sentiment_explanation::varchar as sentiment_explanation,
-    sentiment_version,
-    (
-        select mm.sentiment_adapter_id from mention_models as mm
-        where mm.mention_id = mentions.mention_id
-    ) as sentiment_adapter_id,
-    aspects,
-    aspect_sentiment::varchar as aspect_sentiment,
-    sentiment_scope,
-    sentiment_spans,
-    sentiment_scope_note,
-    is_duplicate,
-from mentions
-where mention_id = $mention_id
+    m.mention_id,
+    m.brand,
+    m.document_id,
+    d.kind,
+    d.url,
+    d.thread_url,
+    d.parent_id,
+    d.source,
+    d.channel,
+    d.author,
+    d.published_at,
+    d.title,
+    d.text,
+    d.lang,
+    m.matched_terms,
+    m.sentiment,
+    coalesce(o.sentiment_label, m.sentiment_label) as sentiment_label,
+    o.sentiment_label is not null as is_overridden,
+    m.sentiment_explanation::varchar as sentiment_explanation,
+    m.sentiment_version,
+    m.sentiment_adapter_id,
+    m.aspects,
+    m.aspect_sentiment::varchar as aspect_sentiment,
+    m.sentiment_scope,
+    m.sentiment_spans,
+    m.sentiment_scope_note,
+    d.is_duplicate,
+from mention as m
+inner join document as d using (mention_id)
+left join correction as o using (mention_id)

@@ -1,9 +1,11 @@
 -- The mentions matching the Mentions page's filters; mentions_search,
 -- mentions_count and mentions_export include it by name (see data.sql_text).
 -- Null (or empty list) parameters mean "all"; the search ignores case and
--- accents.
+-- accents: the mart holds the text and title folded with fold_text, the
+-- search words are folded with it here, and the text is only searched in
+-- the rows the other filters keep.
 select *
-from mentions
+from mention_search
 where ($brand::varchar is null or brand = $brand)
     and published_at::date between $start and $end
     and (len($sources::varchar[]) = 0
@@ -16,8 +18,5 @@ where ($brand::varchar is null or brand = $brand)
     and ($author::varchar is null or author ilike '%' || $author || '%')
     and ($lang::varchar is null or lang = $lang)
     and ($q::varchar is null
-        or contains(strip_accents(lower(text)), strip_accents(lower($q)))
-        or contains(
-            strip_accents(lower(coalesce(title, ''))),
-            strip_accents(lower($q))
-        ))
+        or contains(text_folded, fold_text($q))
+        or contains(title_folded, fold_text($q)))

@@ -14,10 +14,7 @@ select
     title,
     left(text, 280) as excerpt,
     url,
-    (
-        select mm.scored_by from mention_models as mm
-        where mm.mention_id = mentions_filtered.mention_id
-    ) as scored_by,
+    scored_by,
 from {{mentions_filtered}}
 order by published_at desc, mention_id
 limit $limit offset $offset

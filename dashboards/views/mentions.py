@@ -207,6 +207,9 @@ if ui.require("mentions"):
         )
         ui.done(t0)
         st.stop()
+    if not ui.require("mention_search"):  # searched and listed from the build's mart
+        ui.done(t0)
+        st.stop()
     facets = res["facets"]
 
     def facet(name: str) -> list[str]:
@@ -269,8 +272,8 @@ if ui.require("mentions"):
     pending = pending_overrides(db)
     with top[2]:
         if st.button("Préparer l'export CSV", key="m_export_prep"):
-            export = data.query("mentions_export", **params, limit=EXPORT_MAX)
-            st.session_state["m_export"] = (repr(params), export.to_csv(index=False).encode())
+            export = data.csv_export("mentions_export", **params, limit=EXPORT_MAX)
+            st.session_state["m_export"] = (repr(params), export)
         prepared = st.session_state.get("m_export")
         if prepared and prepared[0] == repr(params):  # only the export of these filters
             st.download_button(

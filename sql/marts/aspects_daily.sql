@@ -41,7 +41,9 @@ daily as (
         count(*) as n_mentions,
         count(*) filter (where compound > 0.15) as n_positive,
         count(*) filter (where compound < -0.05) as n_negative,
-        avg(compound) as mean_sentiment,
+        -- compensated (Kahan) sum in a fixed order: a float sum's last bits
+        -- must not depend on the order of the rows in the store
+        favg(compound order by mention_id) as mean_sentiment,
     from scored
     group by brand, day, aspect
 )

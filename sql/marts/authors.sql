@@ -12,6 +12,8 @@
 --   says which way, turned_at when: the first mention after the first half
 --   with the new stance's sign;
 --   otherwise the stance of all their votes.
+-- An incremental build recomputes only the people of scope_author_id.
+-- incremental key: author_id
 create or replace table authors as
 
 with
@@ -21,6 +23,10 @@ mentions as (
     where not is_duplicate
         and author_id is not null
         and day <= getvariable('as_of')
+        and (
+            getvariable('is_full')
+            or author_id in (select author_id from scope_author_id)
+        )
 ),
 
 official as (

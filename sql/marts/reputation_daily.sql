@@ -16,6 +16,9 @@
 -- The decayed sums are window sums: sum_{s<=t} x_s 2^(s/h) / 2^(t/h), with s
 -- and t day offsets from the brand's first day (no self-join); build.py checks
 -- that 2^(2 t / h) stays far from the double range.
+-- They are compensated (Kahan) sums: a plain float window sum's last bits
+-- depend on the order the rows reach it, and an incremental build must give
+-- the same rows as a full one.
 create or replace table reputation_daily as
 
 with
@@ -48,8 +51,10 @@ daily_votes as (
         brand,
         day,
         count(*) as n_votes,
-        sum(vote) as vote_sum,
-        sum(vote * vote) as vote_sq,
+        -- summed in a fixed order: a float sum's last bits depend on it,
+        -- and a build must not depend on the rows' order in the store
+        sum(vote order by voice_id) as vote_sum,
+        sum(vote * vote order by voice_id) as vote_sq,
     from votes
     group by brand, day
 ),
@@ -112,16 +117,16 @@ filled as (
 decayed as (
     select
         *,
-        sum(vote_sum * pow(2.0, t / getvariable('half_life_days'))) over w
+        fsum(vote_sum * pow(2.0, t / getvariable('half_life_days'))) over w
         / pow(2.0, t / getvariable('half_life_days')) as ew_sum,
-        sum(n_votes * pow(2.0, t / getvariable('half_life_days'))) over w
+        fsum(n_votes * pow(2.0, t / getvariable('half_life_days'))) over w
         / pow(2.0, t / getvariable('half_life_days')) as ew_n,
-        sum(vote_sq * pow(2.0, t / getvariable('half_life_days'))) over w
+        fsum(vote_sq * pow(2.0, t / getvariable('half_life_days'))) over w
         / pow(2.0, t / getvariable('half_life_days')) as ew_sq,
         -- sum of squared weights, for the effective number of votes
-        sum(n_votes * pow(2.0, 2 * t / getvariable('half_life_days'))) over w
+        fsum(n_votes * pow(2.0, 2 * t / getvariable('half_life_days'))) over w
         / pow(2.0, 2 * t / getvariable('half_life_days')) as ew_n2,
-        sum(vote_sum) over w as cum_sum,
+        fsum(vote_sum) over w as cum_sum,
         sum(n_votes) over w as cum_n,
         sum(n_mentions) over (
             partition by brand order by day

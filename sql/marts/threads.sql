@@ -3,7 +3,9 @@
 -- its comments that name no brand. A comment is a brand's answer when its
 -- author is one of the official_authors of a brand the thread names (config;
 -- names compared normalised). Tones use labelled documents only (the analyze
--- stage scores the documents that name a brand).
+-- stage scores the documents that name a brand). An incremental build
+-- recomputes only the threads of scope_thread_url.
+-- incremental key: thread_url
 create or replace table threads as
 
 with
@@ -12,12 +14,20 @@ documents as (
     select * from stg_documents
     where not is_duplicate
         and day <= getvariable('as_of')
+        and (
+            getvariable('is_full')
+            or thread_url in (select thread_url from scope_thread_url)
+        )
 ),
 
 mentions as (
     select * from stg_mentions
     where not is_duplicate
         and day <= getvariable('as_of')
+        and (
+            getvariable('is_full')
+            or thread_url in (select thread_url from scope_thread_url)
+        )
 ),
 
 official as (
@@ -127,8 +137,11 @@ thread_stats as (
         ) as last_answer_at,
         max(published_at) filter (where kind = 'comment') as last_comment_at,
         min(published_at) as first_document_at,
-        any_value(title) filter (where title is not null) as any_title,
-        any_value(source) as any_source,
+        -- the first document's, not any one: the same whatever the rows' order
+        arg_min(title, (published_at, document_id)) filter (
+            where title is not null
+        ) as any_title,
+        arg_min(source, (published_at, document_id)) as any_source,
     from flagged
     group by thread_url
 ),

@@ -1,15 +1,27 @@
 -- stg_documents: the documents view, renamed and cast for the marts: the
 -- local day (settings.timezone), the author key, the site host and the voice
--- (the one definition of a voice every mart and the CLI count). A temp
--- table: only the build needs it (all documents, most naming no brand), and
--- writing it to the store would double the build time; analysts have the
--- documents view.
-create or replace temp table stg_documents as
+-- (the one definition of a voice every mart and the CLI count).
+-- Kept in the store with each document's input_hash
+-- (raw.document_fingerprints): an incremental build recomputes only the
+-- documents whose hash changed (the temp table scope_document_id), a full
+-- build all of them.
+-- incremental key: document_id
+create or replace table stg_documents as
 
 with
 
+fingerprints as (
+    select * from raw.document_fingerprints
+    where getvariable('is_full')
+        or document_id in (select document_id from scope_document_id)
+),
+
 source as (
-    select * from documents
+    select
+        d.*,
+        f.input_hash,
+    from documents as d
+    inner join fingerprints as f using (document_id)
 ),
 
 renamed as (
@@ -39,6 +51,7 @@ renamed as (
         ) as day,
         title,
         duplicate_of is not null as is_duplicate,
+        input_hash,
     from source
 ),
 
@@ -61,4 +74,5 @@ voiced as (
     from keyed
 )
 
-select * from voiced
+-- what the marts read: the URL, parent and channel stay in the documents view
+select * exclude (url, parent_id, channel, author) from voiced

@@ -1,12 +1,25 @@
 -- stg_mentions: the mentions view (analyst overrides applied) with the keys
 -- stg_documents derives for each document (local day, author key and id,
--- site, voice), and the label as a vote in -1..1.
+-- site, voice), and the label as a vote in -1..1. An incremental build
+-- recomputes only the mentions whose input_hash (raw.mention_fingerprints)
+-- changed (the temp table scope_mention_id).
+-- incremental key: mention_id
 create or replace table stg_mentions as
 
 with
 
+fingerprints as (
+    select * from raw.mention_fingerprints
+    where getvariable('is_full')
+        or mention_id in (select mention_id from scope_mention_id)
+),
+
 source as (
-    select * from mentions
+    select
+        m.*,
+        f.input_hash,
+    from mentions as m
+    inner join fingerprints as f using (mention_id)
 ),
 
 documents as (
@@ -40,6 +53,7 @@ renamed as (
         m.is_duplicate,
         d.author_id,
         d.voice_id,
+        m.input_hash,
     from source as m
     inner join documents as d using (document_id)
 )

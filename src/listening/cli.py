@@ -107,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also re-score mentions scored by an older sentiment version",
     )
-    add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
+    p = add("build", "Rebuild the marts (reputation, voices, threads…) and publish the snapshot.")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild everything, not only what changed since the last build (same result)",
+    )
     p = add("run", "Collect, then analyze, then build.")
     p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")
     p = add("sentiment", "Score French text read from stdin, one text per line; JSON lines out.")
@@ -332,9 +337,18 @@ def cmd_build(args, out: Output) -> int:
 
     config = _config(args)
     stats = pipeline.build_stage(
-        config, _db(args, config), say=out.say, on_progress=lambda n: out.progress(f"build {n}")
+        config,
+        _db(args, config),
+        say=out.say,
+        on_progress=lambda n: out.progress(f"build {n}"),
+        full=getattr(args, "full", False),  # `listening run` builds incrementally
     )
-    out.result(f"build: {len(stats.relations)} relations rebuilt; snapshot published")
+    how = (
+        f"full: {stats.full_reason}"
+        if stats.is_full
+        else f"incremental: {stats.n_documents} documents, {stats.n_mentions} mentions changed"
+    )
+    out.result(f"build: {len(stats.relations)} relations rebuilt ({how}); snapshot published")
     if stats.n_expired:
         days = config.settings.retention_days
         out.result(f"retention: {stats.n_expired} documents older than {days} days deleted")

@@ -170,11 +170,13 @@ def build_stage(
     as_of: date | None = None,
     say: Say | None = None,
     on_progress: Callable[[str], None] | None = None,
+    full: bool = False,
 ) -> BuildStats:
-    """Build as of ``as_of`` (default: today in settings.timezone, as of ``now``)."""
+    """Build as of ``as_of`` (default: today in settings.timezone, as of ``now``); only what
+    changed since the last build unless ``full``."""
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
-        return build(con, config, now or _now(), as_of=as_of, on_progress=on_progress)
+        return build(con, config, now or _now(), as_of=as_of, on_progress=on_progress, full=full)
 
 
 def _ingest_pending(con, db: Path, now: datetime) -> None:

@@ -1,0 +1,105 @@
+-- mention_search: one row per mention with everything the Mentions, Sujets
+-- and Voix pages filter on, show or export, in one table: no join at query
+-- time, and the text and title already folded (fold_text: lower case, no
+-- accents) so that a search scans only the rows the brand, period, label and
+-- source filters keep, and never folds text at query time. The folds come
+-- from raw.folded_texts, which the build refreshes first (listening.build).
+-- incremental key: mention_id
+create or replace table mention_search as
+
+with
+
+source as (
+    select * from mentions
+    where getvariable('is_full')
+        or collected_at >= getvariable('scope_since')
+        and mention_id in (select mention_id from scope_mention_id)
+),
+
+keys as (
+    select document_id, author_key, site, day,
+    from stg_documents
+),
+
+models as (
+    select mention_id, scored_by, from mention_models
+),
+
+folds as (
+    select document_id, text_folded, title_folded, from raw.folded_texts
+),
+
+joined as (
+    select
+        m.mention_id,
+        m.brand,
+        m.document_id,
+        m.kind,
+        m.url,
+        m.thread_url,
+        m.parent_id,
+        m.source,
+        m.channel,
+        m.author,
+        k.author_key,
+        k.site,
+        m.published_at,
+        k.day,
+        m.title,
+        m.text,
+        m.lang,
+        m.sentiment,
+        m.sentiment_label,
+        m.is_overridden,
+        s.scored_by,
+        m.aspects,
+        m.is_duplicate,
+        f.text_folded,
+        f.title_folded,
+    from source as m
+    inner join keys as k using (document_id)
+    inner join folds as f using (document_id)
+    left join models as s using (mention_id)
+)
+
+select * from joined;
+
+comment on table mention_search is
+    'One row per mention, ready for the dashboards'' filters and text search.';
+comment on column mention_search.mention_id is 'See the mentions view.';
+comment on column mention_search.brand is 'Brand name from the config.';
+comment on column mention_search.document_id is 'The matching document.';
+comment on column mention_search.kind is '''post'' or ''comment''.';
+comment on column mention_search.url is 'Canonical URL of the document.';
+comment on column mention_search.thread_url is 'URL of the thread''s post.';
+comment on column mention_search.parent_id is
+    'document_id of the comment answered, when known.';
+comment on column mention_search.source is 'Configured source name.';
+comment on column mention_search.channel is
+    'blog, news, forum, review or other.';
+comment on column mention_search.author is 'Author name as collected.';
+comment on column mention_search.author_key is
+    'Lower-cased, space-folded name (the authors mart''s person key).';
+comment on column mention_search.site is
+    'Host of the document''s URL, www. dropped.';
+comment on column mention_search.published_at is 'Publication time (UTC).';
+comment on column mention_search.day is 'Local day (settings.timezone).';
+comment on column mention_search.title is 'Document title.';
+comment on column mention_search.text is 'Document plain text.';
+comment on column mention_search.lang is 'Detected language.';
+comment on column mention_search.sentiment is
+    'Compound sentiment in -1..1; NULL when not scored.';
+comment on column mention_search.sentiment_label is
+    'positive, neutral or negative (an analyst override wins); NULL when '
+    'not scored.';
+comment on column mention_search.is_overridden is
+    'True when an analyst corrected the label.';
+comment on column mention_search.scored_by is
+    'base, adapter or unscored (see mention_models).';
+comment on column mention_search.aspects is 'Aspects the text talks about.';
+comment on column mention_search.is_duplicate is
+    'True for a near-identical copy of another document.';
+comment on column mention_search.text_folded is
+    'fold_text(text): lower case, accents stripped (text search).';
+comment on column mention_search.title_folded is
+    'fold_text(title), '''' without a title (text search).';
