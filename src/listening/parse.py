@@ -145,10 +145,16 @@ def parse_feed(
     collected_at: datetime,
     thread_url: str | None = None,
     post_id: str | None = None,
+    fast: bool = True,
 ) -> ParsedFeed:
-    """Parse a feed body. With ``thread_url`` it is the comment feed of that post."""
+    """Parse a feed body. With ``thread_url`` it is the comment feed of that post.
+
+    Plain RSS 2.0 and Atom 1.0 are read by ``listening.fastfeed`` (lxml), everything else by
+    feedparser; both give the same documents. ``fast=False`` always uses feedparser (the
+    equivalence test and ``bench/parse.py`` compare the two).
+    """
     try:
-        return _parse_feed(body, headers, source, feed_url, collected_at, thread_url, post_id)
+        return _parse_feed(body, headers, source, feed_url, collected_at, thread_url, post_id, fast)
     except Exception as exc:  # a hostile body must not stop the run: report it as data
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         return ParsedFeed(is_feed=False, error=f"unreadable feed ({reason}); tell the site's owner")
@@ -162,9 +168,8 @@ def _parse_feed(
     collected_at: datetime,
     thread_url: str | None,
     post_id: str | None,
+    fast: bool = True,
 ) -> ParsedFeed:
-    import feedparser  # heavy import kept out of module import (DAG parsing stays cheap)
-
     if not body or not body.strip():
         return ParsedFeed(is_feed=False, error="empty body: the server sent no content")
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
@@ -177,19 +182,29 @@ def _parse_feed(
     hdrs.setdefault("content-type", "application/xml")
     body, defused = _defuse_doctype(body)
     body, charset_note = _fix_utf8_declared_latin(body, hdrs)
-    try:
-        # Always a stream: feedparser.parse() treats str *and bytes* as a URL or a file path
-        # first (api._open_resource calls open() on them).
-        # We keep text only (html_to_text) and resolve links ourselves, so feedparser's HTML
-        # sanitizer and relative-URI rewriting, two extra HTML parses per field, are skipped.
-        d = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=hdrs,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as exc:  # a hostile body must not stop the run: report it as data
-        return ParsedFeed(is_feed=False, error=f"unparseable feed: {type(exc).__name__}: {exc}")
+    d = None
+    if fast and not defused and not charset_note:
+        from listening import fastfeed  # imports lxml and feedparser: kept out of DAG parsing
+
+        d = fastfeed.parse(body, hdrs)
+    if d is None:
+        import feedparser  # heavy import kept out of module import (DAG parsing stays cheap)
+
+        try:
+            # Always a stream: feedparser.parse() treats str *and bytes* as a URL or a file
+            # path first (api._open_resource calls open() on them).
+            # We keep text only (html_to_text) and resolve links ourselves, so feedparser's
+            # HTML sanitizer and relative-URI rewriting, two extra HTML parses per field, are
+            # skipped.
+            d = feedparser.parse(
+                io.BytesIO(body),
+                response_headers=hdrs,
+                sanitize_html=False,
+                resolve_relative_uris=False,
+            )
+        except Exception as exc:  # a hostile body must not stop the run: report it as data
+            reason = f"{type(exc).__name__}: {exc}"
+            return ParsedFeed(is_feed=False, error=f"unparseable feed: {reason}")
 
     notes = [n for n in (charset_note,) if n]
     if defused:
