@@ -21,6 +21,7 @@ feedparser's own rules are reused, not rewritten, where they carry its quirks: d
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 
 from feedparser.api import StrictFeedParser
@@ -141,16 +142,27 @@ def _plain_bytes(body: bytes, headers: dict[str, str]) -> bool:
     return True
 
 
+_KEYS: dict[str, str] = {}  # tag -> key, for tags whose key does not depend on the document
+
+
 def _key(el) -> str:
     """feedparser's name for an element: its namespace's usual prefix, "_", its local name."""
     tag = el.tag
+    if (key := _KEYS.get(tag)) is not None:
+        return key
     if not isinstance(tag, str):
         raise Unsupported("comment or processing instruction")
     if tag[0] != "{":
-        return tag.lower()
+        key = tag.lower()
+        if len(_KEYS) < 4096:
+            _KEYS[tag] = key
+        return key
     uri, local = tag[1:].split("}", 1)
     local = local.lower()
     prefix = _KNOWN_NS.get(uri.lower())
+    if prefix is not None and len(_KEYS) < 4096:
+        _KEYS[tag] = key = f"{prefix}_{local}" if prefix else local
+        return key
     if prefix is None:
         # feedparser (strict.startElementNS) names it after the first prefix declared for its
         # namespace, or not at all (WordPress.com's <site xmlns="com-wordpress:…">).
@@ -164,7 +176,7 @@ def _key(el) -> str:
 def _attrs(el) -> dict[str, str]:
     """Attributes as feedparser's strict parser names them (rel and type lowercased)."""
     out = {}
-    for name, value in el.attrib.items():
+    for name, value in el.items():
         if name[0] == "{":
             uri, local = name[1:].split("}", 1)
             prefix = _KNOWN_NS.get(uri.lower(), "")
@@ -172,6 +184,19 @@ def _attrs(el) -> dict[str, str]:
         name = name.lower()
         out[name] = value.lower() if name in ("rel", "type") else value
     return out
+
+
+_URIFIXER = re.compile("^([A-Za-z][A-Za-z0-9+-.]*://)(/*)")  # feedparser.urls._urifixer
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _join(base: str, uri: str) -> str:
+    """feedparser.urls._urljoin, without its regex substitution on every call."""
+    if (m := _URIFIXER.match(uri)) and m.group(2):
+        uri = m.group(1) + uri[m.end() :]
+    if not base:
+        return uri
+    return _urljoin(base, uri)
 
 
 def _neutral_dropped(el) -> dict[str, str]:
@@ -191,7 +216,7 @@ def _finish(key: str, raw: str, base: str = "", *, resolve: bool = True) -> str:
     """feedparser's ``pop`` for an element that expects text (UTF-8 feed, no base URI)."""
     out = raw.strip()
     if resolve and key in _CAN_BE_RELATIVE and out:
-        out = _urljoin(base, out)
+        out = _join(base, out)
     if out.isascii():
         return out  # both repairs below leave ASCII alone
     # "UTF-8 read as Latin-1" repair, then Windows-1252 code points (mixin.pop).
@@ -369,7 +394,7 @@ class _Reader:
         links = entry.setdefault("links", [])
         links.append(attrs)
         if "href" in attrs:  # even empty: href="" is the base itself
-            attrs["href"] = href = _urljoin(self._base(el), attrs["href"])
+            attrs["href"] = href = _join(self._base(el), attrs["href"])
             if attrs["rel"] == "alternate" and _map_content_type(attrs["type"]) in _HTML_TYPES:
                 entry["link"] = href
             return

@@ -23,6 +23,7 @@ Document ids
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -259,8 +260,13 @@ def _entry_link(entry, feed_url: str) -> str | None:
     link = _raw_entry_link(entry)
     if not link:
         return None
-    url = canonical_url(unwrap_redirect(urljoin(feed_url, link)))
+    url = canonical_url(unwrap_redirect(_join(feed_url, link)))
     return url if _is_web_url(url) else None
+
+
+# Every entry of a feed joins its links to the same feed URL, and comment feeds repeat their
+# post's links: urljoin is pure, so remember recent answers.
+_join = functools.lru_cache(maxsize=1 << 14)(urljoin)
 
 
 def _raw_entry_link(entry) -> str:
@@ -403,7 +409,7 @@ def _parent_id(entry, thread: str, post_id: str | None, feed_url: str) -> str | 
     if not isinstance(reply, dict):
         return None
     href, ref = (reply.get("href") or "").strip(), (reply.get("ref") or "").strip()
-    href = canonical_url(urljoin(feed_url, href)) if href else ""
+    href = canonical_url(_join(feed_url, href)) if href else ""
     if parent := _comment_id(thread, href, ref):
         return parent
     if href:
