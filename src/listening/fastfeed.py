@@ -80,7 +80,8 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
 _EMAIL = re.compile(
     r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
 )  # feedparser's _sync_author_detail, verbatim
-_BASE_ATTR = re.compile(rb"\sbase\s*=")
+_C1 = re.compile("[\x80-\x9f]")  # the code points feedparser maps as Windows-1252
+_BASE_ATTR = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)
 _ENTITY_LEFT = re.compile("&([A-Za-z0-9_]+);")
 
 
@@ -219,10 +220,11 @@ def _finish(key: str, raw: str, base: str = "", *, resolve: bool = True) -> str:
         out = _join(base, out)
     if out.isascii():
         return out  # both repairs below leave ASCII alone
-    # "UTF-8 read as Latin-1" repair, then Windows-1252 code points (mixin.pop).
+    # "UTF-8 read as Latin-1" repair, then Windows-1252 code points (mixin.pop); translate()
+    # looks every character up in a dict, so only when there is a C1 character to map.
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(_cp1252)
+    return out.translate(_cp1252) if _C1.search(out) else out
 
 
 def _bases(root) -> dict:
@@ -233,9 +235,12 @@ def _bases(root) -> dict:
     base, stack, bases = "", [], {}
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
         if event == "start":
-            attrs = _attrs(el)
-            given = attrs.get("xml:base", attrs.get("base")) or base
-            base = (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
+            given = base
+            # el.keys(): attribute names (iterating an lxml element gives its children)
+            if any(name[-4:].lower() == "base" for name in el.keys()):  # noqa: SIM118
+                attrs = _attrs(el)
+                given = attrs.get("xml:base", attrs.get("base")) or base
+            base = _next_base(base, given)
             stack.append(base)
         else:
             bases[el] = base
@@ -243,6 +248,15 @@ def _bases(root) -> dict:
             if stack and stack[-1]:
                 base = stack[-1]
     return bases
+
+
+# A struct_time is immutable; comment feeds repeat dates (published = updated).
+_date = functools.lru_cache(maxsize=1 << 12)(_parse_date)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _next_base(base: str, given: str) -> str:
+    return (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
 
 
 class _Reader:
@@ -353,7 +367,7 @@ class _Reader:
                 name = _DATES[key]
                 once(seen, name)
                 entry[name] = value = _finish(name, _text(child))
-                entry[f"{name}_parsed"] = _parse_date(value)
+                entry[f"{name}_parsed"] = _date(value)
             elif key in _AUTHORS:
                 once(seen, "author")
                 self._author(entry, child, key)
