@@ -16,7 +16,8 @@ Contenders, each run in its own fresh process, interleaved (A B C, A B C, …), 
 
 Then, in this process: the parsers alone (feedparser.parse, fastfeed.parse, and fastfeedparser
 when it is installed) and the per-entry helpers (language, simhash) of both revisions on the
-demo documents' texts, with a check that they give the same answers.
+demo documents' texts, with a check that they give the same answers; and the accuracy of
+language detection on labelled French and English texts for several prefix lengths.
 
     .venv/bin/python bench/parse.py [--repeat 3] [--against 9647fdf]
 
@@ -280,11 +281,49 @@ def per_entry(jobs: list[Job], rev: str, repeat: int) -> None:
             print(f"{name:<20} now {n / len(inputs) * 1e6:6.1f} µs")
 
 
+def language_prefixes(demo: list[Job]) -> None:
+    """Accuracy of detect_language on labelled short texts, and what a shorter prefix changes.
+
+    French: tests/data/sentiment_fr.tsv (short sentences) and sentiment_reviews.tsv (customer
+    reviews), all French. English: the entries of the English blogs in ../shared (title and
+    text). Unlabelled: the demo documents, for label changes only.
+    """
+    from listening.lang import detect_language
+    from listening.parse import parse_feed
+
+    sets: dict[str, tuple[str | None, list[str]]] = {}
+    for name in ("sentiment_fr.tsv", "sentiment_reviews.tsv"):
+        lines = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+        rows = [ln.split("\t") for ln in lines if "\t" in ln and not ln.startswith("#")]
+        sets[name] = ("fr", [row[-1] for row in rows[1:]])
+    docs = []
+    jobs = [("demo", j) for j in demo] + [
+        ("real", j) for j in (real_jobs() if SHARED.is_dir() else [])
+    ]
+    for origin, (body, headers, url, thread, post_id) in jobs:
+        for doc in parse_feed(body, dict(headers), source="s", feed_url=url, collected_at=NOW,
+                              thread_url=thread, post_id=post_id).documents:  # fmt: skip
+            docs.append((origin, f"{doc.title or ''}\n{doc.text}"))
+    if SHARED.is_dir():
+        sets["../shared English blog entries"] = ("en", [t for o, t in docs if o == "real"])
+    sets["demo documents (unlabelled)"] = (None, [t for o, t in docs if o == "demo"])
+    print("\n== language detection: accuracy, and labels changed by a shorter prefix")
+    for prefix in (2000, 1000, 600, 400, 250, 150):
+        cells = []
+        for name, (truth, texts) in sets.items():
+            labels = [detect_language(t[:prefix]) for t in texts]
+            changed = sum(a != detect_language(t) for a, t in zip(labels, texts, strict=True))
+            acc = f"{sum(lb == truth for lb in labels) / len(texts):.1%} " if truth else ""
+            cells.append(f"{name} ({len(texts)}): {acc}changed {changed}")
+        print(f"prefix {prefix:>4}: " + "; ".join(cells))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs (median kept)")
     ap.add_argument("--against", default=BASELINE, help="git revision of the 'before' column")
     ap.add_argument("--quick", action="store_true", help="every fifth demo feed only")
+    ap.add_argument("--lang-only", action="store_true", help="only the language section")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
 
@@ -292,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = demo_jobs()
     if args.quick:
         demo = demo[::5]
+    if args.lang_only:
+        language_prefixes(demo)
+        return 0
     workloads = [("fixtures (x20 per pass)", fixture_jobs() * 20, 1), ("demo", demo, 1)]
     if SHARED.is_dir():
         workloads.append(("real: ../shared comment-feeds (x5 per pass)", real_jobs() * 5, 1))
@@ -306,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             compare(name, jobs, before, args.repeat, loops)
     parsers_alone(demo, args.repeat)
     per_entry(demo, args.against, max(args.repeat, 5))
+    language_prefixes(demo)
     print(
         "\nbefore: parse_feed at the baseline revision; feedparser: this checkout with fast=False;"
         "\nfast: this checkout. Ratios < 1 are faster. µs/doc = pass time / documents out."
