@@ -94,8 +94,30 @@ _CHARS: tuple[tuple[str, str, float], ...] = (
 )  # fmt: skip
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_APOSTROPHE = re.compile(r"['’]")
 _MIN_SCORE = 1.0
 _MIN_MARGIN = 1.5  # best must beat the runner-up by this factor
+_LANGS = ("fr", "en", "es", "de", "it")
+_INDEX = {lang: i for i, lang in enumerate(_LANGS)}
+_FR = _INDEX["fr"]
+# Per token, the (language index, weight) pairs it scores; computed once per distinct token
+# (a language's words recur) and kept up to _MAX_CACHED tokens.
+_HITS: dict[str, tuple[tuple[int, float], ...]] = {}
+_MAX_CACHED = 1 << 16
+# Character cues as (substring, language index, weight, is_one_char), in _CHARS order.
+_CUES = tuple((cue, _INDEX[lang], weight, len(cue) == 1) for cue, lang, weight in _CHARS)
+
+
+def _token_hits(token: str) -> tuple[tuple[int, float], ...]:
+    hits = _WEIGHTS.get(token)
+    if hits is None and ("'" in token or "’" in token):
+        # "c'est" is listed; otherwise score the word after the elision.
+        hits = _WEIGHTS.get(_APOSTROPHE.split(token, maxsplit=1)[1])
+    found = tuple((_INDEX[lang], weight) for lang, weight in hits or ())
+    if len(_HITS) >= _MAX_CACHED:
+        _HITS.clear()
+    _HITS[token] = found
+    return found
 
 
 def detect_language(text: str) -> str | None:
@@ -104,26 +126,28 @@ def detect_language(text: str) -> str | None:
         return None
     # Comment-length texts decide quickly; long ones need no more than their opening.
     lowered = text[:2000].lower()
-    scores = {"fr": 0.0, "en": 0.0, "es": 0.0, "de": 0.0, "it": 0.0}
-    n_tokens = 0
-    for token in _TOKEN.findall(lowered):
-        n_tokens += 1
-        hits = _WEIGHTS.get(token)
-        if hits is None and ("'" in token or "’" in token):
-            # "c'est" is listed; otherwise score the word after the elision.
-            hits = _WEIGHTS.get(re.split(r"['’]", token, maxsplit=1)[1])
-        if hits:
-            for lang, weight in hits:
-                scores[lang] += weight
-    if n_tokens == 0:
+    tokens = _TOKEN.findall(lowered)
+    if not tokens:
         return None
-    for m in _ELISION.finditer(lowered):
-        scores["fr"] += 0.4 if m.group(1) in ("l", "d") else 1.0
-    padded = lowered + " "
-    for cue, lang, weight in _CHARS:
-        if cue in padded:
+    # Scores are summed in the same order as ever (token by token, then elisions, then
+    # character cues), so every float, hence every label, is the same.
+    scores = [0.0, 0.0, 0.0, 0.0, 0.0]
+    cache = _HITS
+    for token in tokens:
+        hits = cache.get(token)
+        if hits is None:
+            hits = _token_hits(token)
+        for lang, weight in hits:
             scores[lang] += weight
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    if "'" in lowered or "’" in lowered:
+        for m in _ELISION.finditer(lowered):
+            scores[_FR] += 0.4 if m.group(1) in ("l", "d") else 1.0
+    padded = lowered + " "
+    chars = set(padded)
+    for cue, lang, weight, is_one_char in _CUES:
+        if (cue in chars) if is_one_char else (cue in padded):
+            scores[lang] += weight
+    ranked = sorted(zip(_LANGS, scores, strict=True), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     if top < _MIN_SCORE or top < second * _MIN_MARGIN:
         return None

@@ -23,6 +23,7 @@ Document ids
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -145,10 +146,16 @@ def parse_feed(
     collected_at: datetime,
     thread_url: str | None = None,
     post_id: str | None = None,
+    fast: bool = True,
 ) -> ParsedFeed:
-    """Parse a feed body. With ``thread_url`` it is the comment feed of that post."""
+    """Parse a feed body. With ``thread_url`` it is the comment feed of that post.
+
+    Plain RSS 2.0 and Atom 1.0 are read by ``listening.fastfeed`` (lxml), everything else by
+    feedparser; both give the same documents. ``fast=False`` always uses feedparser (the
+    equivalence test and ``bench/parse.py`` compare the two).
+    """
     try:
-        return _parse_feed(body, headers, source, feed_url, collected_at, thread_url, post_id)
+        return _parse_feed(body, headers, source, feed_url, collected_at, thread_url, post_id, fast)
     except Exception as exc:  # a hostile body must not stop the run: report it as data
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         return ParsedFeed(is_feed=False, error=f"unreadable feed ({reason}); tell the site's owner")
@@ -162,9 +169,8 @@ def _parse_feed(
     collected_at: datetime,
     thread_url: str | None,
     post_id: str | None,
+    fast: bool = True,
 ) -> ParsedFeed:
-    import feedparser  # heavy import kept out of module import (DAG parsing stays cheap)
-
     if not body or not body.strip():
         return ParsedFeed(is_feed=False, error="empty body: the server sent no content")
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
@@ -177,19 +183,29 @@ def _parse_feed(
     hdrs.setdefault("content-type", "application/xml")
     body, defused = _defuse_doctype(body)
     body, charset_note = _fix_utf8_declared_latin(body, hdrs)
-    try:
-        # Always a stream: feedparser.parse() treats str *and bytes* as a URL or a file path
-        # first (api._open_resource calls open() on them).
-        # We keep text only (html_to_text) and resolve links ourselves, so feedparser's HTML
-        # sanitizer and relative-URI rewriting, two extra HTML parses per field, are skipped.
-        d = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=hdrs,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as exc:  # a hostile body must not stop the run: report it as data
-        return ParsedFeed(is_feed=False, error=f"unparseable feed: {type(exc).__name__}: {exc}")
+    d = None
+    if fast and not defused and not charset_note:
+        from listening import fastfeed  # imports lxml and feedparser: kept out of DAG parsing
+
+        d = fastfeed.parse(body, hdrs)
+    if d is None:
+        import feedparser  # heavy import kept out of module import (DAG parsing stays cheap)
+
+        try:
+            # Always a stream: feedparser.parse() treats str *and bytes* as a URL or a file
+            # path first (api._open_resource calls open() on them).
+            # We keep text only (html_to_text) and resolve links ourselves, so feedparser's
+            # HTML sanitizer and relative-URI rewriting, two extra HTML parses per field, are
+            # skipped.
+            d = feedparser.parse(
+                io.BytesIO(body),
+                response_headers=hdrs,
+                sanitize_html=False,
+                resolve_relative_uris=False,
+            )
+        except Exception as exc:  # a hostile body must not stop the run: report it as data
+            reason = f"{type(exc).__name__}: {exc}"
+            return ParsedFeed(is_feed=False, error=f"unparseable feed: {reason}")
 
     notes = [n for n in (charset_note,) if n]
     if defused:
@@ -244,8 +260,13 @@ def _entry_link(entry, feed_url: str) -> str | None:
     link = _raw_entry_link(entry)
     if not link:
         return None
-    url = canonical_url(unwrap_redirect(urljoin(feed_url, link)))
+    url = canonical_url(unwrap_redirect(_join(feed_url, link)))
     return url if _is_web_url(url) else None
+
+
+# Every entry of a feed joins its links to the same feed URL, and comment feeds repeat their
+# post's links: urljoin is pure, so remember recent answers.
+_join = functools.lru_cache(maxsize=1 << 14)(urljoin)
 
 
 def _raw_entry_link(entry) -> str:
@@ -388,7 +409,7 @@ def _parent_id(entry, thread: str, post_id: str | None, feed_url: str) -> str | 
     if not isinstance(reply, dict):
         return None
     href, ref = (reply.get("href") or "").strip(), (reply.get("ref") or "").strip()
-    href = canonical_url(urljoin(feed_url, href)) if href else ""
+    href = canonical_url(_join(feed_url, href)) if href else ""
     if parent := _comment_id(thread, href, ref):
         return parent
     if href:

@@ -160,6 +160,7 @@ _TRACKING = frozenset({"fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid"
 _COMMENT_FRAGMENT = re.compile(r"^(?:comment-[\w-]+|c\d+|comment\d+|p\d+|reply-\d+)$", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a thread's URL comes back for each of its comments
 def canonical_url(url: str) -> str:
     """One spelling per page: lowercase scheme/host, no default port, no tracking parameters.
 
@@ -216,6 +217,7 @@ _REDIRECTORS = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 14)  # pure: the same links come back feed after feed
 def unwrap_redirect(url: str) -> str:
     """The real target of a search-engine alert or link-shim URL; other URLs unchanged."""
     try:
@@ -254,21 +256,33 @@ def content_fingerprint(text: str) -> str:
     # word is 8 table lookups instead of 64 updates (about twice as fast on comments).
     lanes = 0
     total = 0
+    spread = _word_spread
     for word, n in counts.items():
-        lanes += _word_spread(word) * n
+        lanes += spread(word) if n == 1 else spread(word) * n
         total += n
-    mask = (1 << _LANE) - 1
     value = 0
-    for bit in range(64):
-        # Bit i of byte k (big-endian digest) is bit 8*(7-k)+i of the 64-bit hash.
-        k, i = divmod(bit, 8)
+    if total < 1 << (_LANE - 1):
+        # All 64 majority votes at once: a lane's count >= total//2 + 1 (2*count > total)
+        # exactly when adding 2**23 - (total//2 + 1) sets its top bit.
+        voted = (lanes + _LANES_ONE * ((1 << (_LANE - 1)) - total // 2 - 1)) & _LANES_TOP
+        raw = voted.to_bytes(_LANE * 8, "little")
+        for bit, position in enumerate(_POSITION):
+            if raw[3 * bit + 2] & 0x80:
+                value |= position
+        return f"{value:016x}"
+    mask = (1 << _LANE) - 1
+    for bit, position in enumerate(_POSITION):
         if 2 * (lanes >> (_LANE * bit) & mask) > total:
-            value |= 1 << (8 * (7 - k) + i)
+            value |= position
     return f"{value:016x}"
 
 
 _LANE = 24  # bits per counter: words are capped below 2**24 by any sane document size
 _SPREAD = [sum(((b >> i) & 1) << (_LANE * i) for i in range(8)) for b in range(256)]
+_LANES_ONE = sum(1 << (_LANE * bit) for bit in range(64))  # 1 in every lane
+_LANES_TOP = _LANES_ONE << (_LANE - 1)  # the top bit of every lane
+# Bit i of byte k (big-endian digest) is bit 8*(7-k)+i of the 64-bit hash.
+_POSITION = [1 << (8 * (7 - bit // 8) + bit % 8) for bit in range(64)]
 
 
 @functools.lru_cache(maxsize=1 << 15)  # ~11 MiB at most
