@@ -95,22 +95,14 @@ def add_day(db: Path) -> tuple[int, int]:
             """,
             [str(last - timedelta(days=7)), str(last - timedelta(days=6)), NEW_DAY_RUN],
         )
-        con.execute(
-            """
-            insert into raw.documents
-            select * replace (
-                'n' || document_id as document_id,
-                url || '#n' as url,
-                case when kind = 'post' then url || '#n' else thread_url end as thread_url,
-                published_at + interval 1 day as published_at,
-                collected_at + interval 1 day as collected_at,
-                current_timestamp as loaded_at,
-                ? as run_id
-            )
-            from day_docs
-            """
+        # stores built before migration 008 have no loaded_at
+        loaded_at = (
+            "current_timestamp as loaded_at,"
             if _has_column(con, "raw", "documents", "loaded_at")
-            else """
+            else ""
+        )
+        con.execute(
+            f"""
             insert into raw.documents
             select * replace (
                 'n' || document_id as document_id,
@@ -118,6 +110,7 @@ def add_day(db: Path) -> tuple[int, int]:
                 case when kind = 'post' then url || '#n' else thread_url end as thread_url,
                 published_at + interval 1 day as published_at,
                 collected_at + interval 1 day as collected_at,
+                {loaded_at}
                 ? as run_id
             )
             from day_docs

@@ -399,3 +399,14 @@ def test_a_negation_reaches_the_first_opinion_word_only(scorer):
     assert r.label == "negative"
     assert scorer.score("Ce n'est pas super bon.").label == "negative"  # through a booster
     assert scorer.score("Ce n'est pas un produit fiable.").label == "negative"
+
+
+def test_same_length_folding_is_the_scorers_folding_minus_the_widened_letters():
+    """Target scoring finds brands and connectors by offsets in folded text: one folding
+    rule, the scorer's, without the letters it widens (œ → oe)."""
+    from listening.sentiment import fold, fold_same_length
+
+    text = "Très DÉÇU par l’Œuvre du SAV, à fuir"
+    assert len(fold_same_length(text)) == len(text)
+    assert fold_same_length(text) == "tres decu par l'œuvre du sav, a fuir"
+    assert fold(text) == "tres decu par l'oeuvre du sav, a fuir"

@@ -164,6 +164,15 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+# the same folding, one character for one (œ stays): offsets into the folded text stay valid
+_FOLD_SAME_LENGTH = str.maketrans({k: v for k, v in _FOLD.items() if len(v) == 1})
+
+
+def fold_same_length(text: str) -> str:
+    """:func:`fold` without the letters it widens (``œ`` → ``oe``): same length as ``text``."""
+    return text.lower().translate(_FOLD_SAME_LENGTH)
+
+
 _fold_word = lru_cache(maxsize=1 << 16)(fold)  # tokens repeat a lot; whole texts do not
 
 

@@ -123,14 +123,6 @@ _LIGHT = frozenset(
      "la", "les", "l", "un", "une", "que", "qu", "pour", "par", "tout", "ainsi", "j", "je", "ai",
      "mon", "ma", "mes", "son", "sa", "ses", "leur", "leurs", "en", "y"}
 )  # fmt: skip
-_FOLD = str.maketrans(
-    "àâäáéèêëîïíôöóùûüúÿçñ’ÀÂÄÁÉÈÊËÎÏÍÔÖÓÙÛÜÚŸÇÑ", "aaaaeeeeiiiooouuuuycn'aaaaeeeeiiiooouuuuycn"
-)
-
-
-def _fold(text: str) -> str:
-    """Lower-case, accents off, same length (offsets stay valid)."""
-    return text.translate(_FOLD).lower()
 
 
 @dataclass(frozen=True)
@@ -171,7 +163,7 @@ def _guessed_entities(
         while i >= 0 and text[i] in " \t":
             i -= 1
         first = i < start or text[i] in '.!?…:«"(\n'
-        key = _fold(m.group()).replace("’", "'")
+        key = sentiment.fold_same_length(m.group()).replace("’", "'")
         if first and (key[: key.find("'") + 1 or None] in _FUNCTION_WORDS or len(key) < 2):
             continue  # a sentence's first word is capitalised anyway
         word = m.group().rstrip("'’").lower()
@@ -364,7 +356,7 @@ class TargetScorer:
         # with no language given, judge it on the whole text, not on one clause
         if lang is None and self.scorer.score(text, None).compound is None:
             return TargetResult(None, None, "document", [], [], "texte non français")
-        folded = _fold(text)
+        folded = sentiment.fold_same_length(text)
         targets = _Spans(target)
         known = _Spans(s for s in others if not targets.hit(*s))
         parts: list[tuple[float, float]] = []  # (compound, weight) per sentence with an opinion
