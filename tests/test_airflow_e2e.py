@@ -77,6 +77,23 @@ def _wait_for(what: str, check, timeout: float, log: Path, interval: float = 1.0
     pytest.fail(f"timed out waiting for {what} (last: {last!r})\n--- airflow log tail ---\n{tail}")
 
 
+def _answered(what: str, call, log: Path) -> requests.Response:
+    """The API's answer to ``call``, asked again while it is a server error.
+
+    With its SQLite metadata DB, Airflow answers 500 "Database error" when the scheduler or the
+    DAG processor holds the write lock past SQLite's busy timeout: a transient refusal, not an
+    answer. Any other status is returned for the caller to check.
+    """
+
+    def check():
+        r = call()
+        if r.status_code >= 500:
+            raise requests.RequestException(f"{r.status_code}: {r.text[:300]}")
+        return r
+
+    return _wait_for(what, check, 60, log, interval=2)
+
+
 @pytest.fixture
 def airflow(tmp_path, project):
     """``airflow standalone`` in a private home, its pools created; yields (base_url, log)."""
@@ -161,11 +178,21 @@ def test_triggered_collect_runs_the_asset_chain(airflow, project):
 
     _wait_for("the four DAGs to be parsed", parsed, 120, log, interval=2)
     for dag_id in ("listening_collect", "listening_analyze", "listening_reputation"):
-        r = session.patch(f"{api}/dags/{dag_id}", json={"is_paused": False}, timeout=10)
+        r = _answered(
+            f"unpausing {dag_id}",
+            lambda dag_id=dag_id: session.patch(
+                f"{api}/dags/{dag_id}", json={"is_paused": False}, timeout=10
+            ),
+            log,
+        )
         assert r.status_code == 200, r.text
 
-    r = session.post(
-        f"{api}/dags/listening_collect/dagRuns", json={"logical_date": None}, timeout=10
+    r = _answered(
+        "triggering listening_collect",
+        lambda: session.post(
+            f"{api}/dags/listening_collect/dagRuns", json={"logical_date": None}, timeout=10
+        ),
+        log,
     )
     assert r.status_code == 200, r.text
     triggered = time.monotonic()
