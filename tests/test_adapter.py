@@ -225,3 +225,41 @@ def test_the_anchors_are_chosen_by_content_not_by_id():
     # the same texts, in the same order (the cross-validation's folds follow it)
     assert [text for _, text, _ in anchors(w.con, 10)] == before
     assert [text for _, text, _ in corrections(w.con)] == trained
+
+
+def test_an_adapted_score_and_its_explanation_do_not_depend_on_string_hashing(tmp_path):
+    """Learned n-grams that always come together weigh the same; their order (and the float
+    sum of their weights) must not follow Python's per-process string hashing."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    con = _store(tmp_path, _flipped_word_corrections(200))
+    train(con, NOW + timedelta(days=1))
+    con.close()
+    probe = (
+        "import json, sys, duckdb\n"
+        "from listening.adapter import current_adapter\n"
+        "from listening.sentiment import get_scorer\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "adapter = current_adapter(con)\n"
+        "out = []\n"
+        "for text in sys.argv[2:]:\n"
+        "    r = adapter.apply(text, get_scorer().score(text, 'fr'))\n"
+        "    out.append([r.compound, r.explanation])\n"
+        "print(json.dumps(out))\n"
+    )
+    texts = [text for text, _ in _flipped_word_corrections(40, seed=7)]
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path / "listening.duckdb"), *texts],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(runs) == 1, "the same text scored differently under another PYTHONHASHSEED"
+    assert json.loads(runs.pop())  # scored something

@@ -112,6 +112,7 @@ class Adapter:
             for a, b in itertools.pairwise(words)
             if a in starts and (g := f"{a} {b}") in self.words
         )
+        seen = sorted(seen)  # one order whatever the interpreter's string hashing
         for g in seen:
             for c, w in enumerate(self.words[g]):
                 scores[c] += w
@@ -124,7 +125,7 @@ class Adapter:
         if label_for(compound) != label:  # keep score and label telling the same story
             compound = {"positive": 0.5, "negative": -0.5}.get(label, 0.0)
         # What each n-gram did, on the base scorer's scale: > 0 toward positive, < 0 negative.
-        moved = sorted(((g, self._polarity[g]) for g in seen), key=lambda gw: -abs(gw[1]))
+        moved = sorted(((g, self._polarity[g]) for g in seen), key=lambda gw: (-abs(gw[1]), gw[0]))
         moved = moved[:N_EXPLAINED]
         explanation = list(base.explanation) + [
             {"term": g, "weight": round(w, 3), "negated": False, "source": "adapter"}

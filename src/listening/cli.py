@@ -182,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="last day of the world (YYYY-MM-DD; default: fixed)",
     )
     p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="the demo server's loopback port (default: a free one). URLs, and so document "
+        "ids, carry it: a fixed port gives the same store on every run",
+    )
+    p.add_argument(
         "--airflow",
         action="store_true",
         help="run the stages as the project's Airflow DAGs (`airflow dags test`); needs a "
@@ -563,7 +570,14 @@ def cmd_demo(args, out: Output) -> int:
 
         run_scale_demo(Path(args.dir), seed=args.seed, until=args.until, out=out)
         return 0
-    run_demo(Path(args.dir), seed=args.seed, until=args.until, airflow=args.airflow, out=out)
+    run_demo(
+        Path(args.dir),
+        seed=args.seed,
+        until=args.until,
+        port=args.port,
+        airflow=args.airflow,
+        out=out,
+    )
     return 0
 
 

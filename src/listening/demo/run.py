@@ -30,6 +30,7 @@ def run_demo(
     *,
     seed: int | None = None,
     until: date | None = None,
+    port: int = 0,
     airflow: bool = False,
     out,
 ) -> Path:
@@ -42,7 +43,7 @@ def run_demo(
     db = folder / "listening.duckdb"
     _reset(db)
     started = time.monotonic()
-    with serve() as server:
+    with serve(port=port) as server:
         world = build_world(server.base_url, seed=seed or DEFAULT_SEED, end=until or DEFAULT_END)
         server.files = world.files
         config_file = folder / "listening.toml"
