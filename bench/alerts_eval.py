@@ -25,7 +25,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from listening import alerts, store
+from listening import store
+from listening.build import alerts
 from listening.config import load_config
 from listening.demo.truth import evaluate, read_alerts, report
 

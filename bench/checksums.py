@@ -66,7 +66,8 @@ def checksums(db: Path) -> dict[str, tuple[int, int]]:
             ]
             row = ", ".join(f'"{c}"' for c in columns) or "1"
             rows, total = con.execute(
-                f'select count(*), coalesce(sum(hash(({row}))::hugeint), 0) from "{schema}"."{table}"'
+                f"select count(*), coalesce(sum(hash(({row}))::hugeint), 0) "
+                f'from "{schema}"."{table}"'
             ).fetchone()
             out[f"{schema}.{table}"] = (rows, int(total))
         return out

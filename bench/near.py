@@ -19,7 +19,7 @@ import argparse
 import time
 from bisect import bisect_left, bisect_right
 
-from listening.matching import MAX_NEAR, TextIndex, parse_query
+from listening.analyze.matching import MAX_NEAR, TextIndex, parse_query
 
 SENTENCE = "franchement la box Telzio tombe en panne tous les soirs depuis la mise à jour"
 

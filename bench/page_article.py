@@ -32,9 +32,9 @@ import re
 import time
 from datetime import UTC, datetime
 
+from listening.collect.parse import parse_page
+from listening.collect.text import html_to_text
 from listening.demo.world import build_world
-from listening.parse import parse_page
-from listening.text import html_to_text
 
 WORD = re.compile(r"\w+")
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Benchmark feed parsing (``listening.parse.parse_feed``): the fast path against feedparser.
+"""Benchmark feed parsing (``collect.parse.parse_feed``): the fast path against feedparser.
 
 Workloads (bytes in memory, no network):
 
@@ -53,8 +53,8 @@ Job = tuple[bytes, dict, str, "str | None", "str | None"]
 
 
 def fixture_jobs() -> list[Job]:
+    from listening.collect.text import canonical_url
     from listening.models import stable_id
-    from listening.text import canonical_url
 
     jobs = []
     for path in sorted(FIXTURES.iterdir()):
@@ -78,9 +78,9 @@ def fixture_jobs() -> list[Job]:
 
 
 def demo_jobs() -> list[Job]:
+    from listening.collect.parse import parse_feed
     from listening.demo.cast import SITES
     from listening.demo.world import build_world
-    from listening.parse import parse_feed
 
     world = build_world(BASE_URL)
     feeds = {path: body for path, body in world.files.items() if body.startswith(b"<?xml")}
@@ -110,7 +110,7 @@ CHILD = """
 import json, pickle, sys, time
 from datetime import UTC, datetime
 sys.path.insert(0, sys.argv[1])
-from listening.parse import parse_feed
+from listening.collect.parse import parse_feed
 jobs = pickle.load(open(sys.argv[2], "rb"))
 fast = sys.argv[3] == "fast"
 loops = int(sys.argv[4])
@@ -192,7 +192,7 @@ def median_time(fn, repeat: int) -> float:
 def parsers_alone(jobs: list[Job], repeat: int) -> None:
     import feedparser
 
-    from listening import fastfeed
+    from listening.collect import fastfeed
 
     def run_feedparser():
         for body, headers, *_ in jobs:
@@ -245,16 +245,17 @@ def old_module(rev: str, path: str, name: str):
 
 
 def per_entry(jobs: list[Job], rev: str, repeat: int) -> None:
-    from listening import lang, text
-    from listening.parse import parse_feed
+    from listening.analyze import lang
+    from listening.collect import text
+    from listening.collect.parse import parse_feed
 
     texts = []
     for body, headers, url, thread, post_id in jobs:
         for doc in parse_feed(body, dict(headers), source="s", feed_url=url, collected_at=NOW,
                               thread_url=thread, post_id=post_id).documents:  # fmt: skip
             texts.append((f"{doc.title or ''}\n{doc.text}", doc.text))
-    old_lang = old_module(rev, "src/listening/lang.py", "_old_lang")
-    old_text = old_module(rev, "src/listening/text.py", "_old_text")
+    old_lang = old_module(rev, "src/listening/analyze/lang.py", "_old_lang")
+    old_text = old_module(rev, "src/listening/collect/text.py", "_old_text")
     print(f"\n== per-entry helpers on the demo documents ({len(texts)} texts), median of {repeat}")
     if old_lang is None or old_text is None:
         print(f"  (revision {rev} not found: only this checkout is timed)")
@@ -288,8 +289,8 @@ def language_prefixes(demo: list[Job]) -> None:
     reviews), all French. English: the entries of the English blogs in ../shared (title and
     text). Unlabelled: the demo documents, for label changes only.
     """
-    from listening.lang import detect_language
-    from listening.parse import parse_feed
+    from listening.analyze.lang import detect_language
+    from listening.collect.parse import parse_feed
 
     sets: dict[str, tuple[str | None, list[str]]] = {}
     for name in ("sentiment_fr.tsv", "sentiment_reviews.tsv"):

@@ -19,7 +19,7 @@ Domains (README, "Sentiment evaluation", says what each set is):
   (a development set: its figure is optimistic by construction).
 - ``targets-test``: ``tests/data/sentiment_targets.tsv`` when present (sentences naming two
   targets, one label each; only its held-aside ``test`` split is reported), scored toward each
-  target with ``listening.target`` when the package has it (vaderSentiment-fr sees the whole
+  target with ``listening.analyze.target`` when the package has it (vaderSentiment-fr sees the whole
   sentence); bench/sentiment_targets.py has the details.
 
 Tweet folders hold ``<split>_text.txt`` and ``<split>_labels.txt`` (labels 0 negative,
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from listening.sentiment import SENTIMENT_VERSION, Scorer
+from listening.analyze.sentiment import SENTIMENT_VERSION, Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -135,7 +135,7 @@ def target_scorer() -> Callable[[dict], str | None] | None:
     """Target-level scoring (row → label) when this version of the package has it: the text
     scored toward the row's target, the other targets' positions known (as in the pipeline)."""
     try:
-        from listening.target import score_target, target_spans
+        from listening.analyze.target import score_target, target_spans
     except ImportError:
         return None
 

@@ -60,11 +60,11 @@ def make_scorer(kind: str, adapter_file: str | None):
         vader = SentimentIntensityAnalyzer()
         fn = vader.polarity_scores
     else:
-        from listening.sentiment import Scorer
+        from listening.analyze.sentiment import Scorer
 
         scorer = Scorer()
         if kind == "adapter":
-            from listening.adapter import Adapter
+            from listening.analyze.adapter import Adapter
 
             adapter = Adapter.from_json("bench", "bench", Path(adapter_file).read_text("utf-8"))
 
@@ -120,8 +120,8 @@ def warm(fns: dict, texts: list[str], repeat: int) -> dict[str, float]:
 
 def train_adapter(path: Path) -> int:
     """An adapter fitted on our own labelled sentences; returns its vocabulary size."""
-    from listening.adapter import _fit, _to_adapter
-    from listening.sentiment import get_scorer
+    from listening.analyze.adapter import _fit, _to_adapter
+    from listening.analyze.sentiment import get_scorer
     from sentiment_eval import DATA, load_tsv  # beside this file
 
     rows = load_tsv(DATA / "sentiment_fr.tsv") + [
@@ -137,8 +137,8 @@ def train_adapter(path: Path) -> int:
 
 def memory(adapter_file: Path, texts: list[str]) -> tuple[float, float]:
     """MiB allocated by loading the scorer (warmed up), then by loading the adapter."""
-    from listening.adapter import Adapter
-    from listening.sentiment import Scorer
+    from listening.analyze.adapter import Adapter
+    from listening.analyze.sentiment import Scorer
 
     tracemalloc.start()
     scorer = Scorer()

@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from listening.sentiment import get_scorer
-from listening.target import TargetScorer, target_spans
+from listening.analyze.sentiment import get_scorer
+from listening.analyze.target import TargetScorer, target_spans
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "sentiment_targets.tsv"
 

@@ -71,7 +71,7 @@ def listening_collect():
     def plan() -> list[str]:
         """Write the plan of due sources. XCom: their names, and the plan's path (key plan_path)."""
         from listening import pipeline
-        from listening.load import units_from_plan_file
+        from listening.store.load import units_from_plan_file
         from listening_runtime import log, resolve_config_and_store, run_time
 
         context = get_current_context()

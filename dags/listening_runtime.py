@@ -32,7 +32,7 @@ def failure_callback(context: dict[str, Any]) -> None:
     writer may hold it): the failure is written under ``<store folder>/failures/`` and the next
     writer stage ingests it into the alerts.
     """
-    from listening.failures import record_task_failure
+    from listening.store.failures import record_task_failure
 
     reason = context.get("reason")  # only in DAG-level callbacks
     if reason == "task_failure":

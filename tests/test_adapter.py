@@ -1,4 +1,4 @@
-"""The per-store adapter learned from analysts' corrections (listening.adapter)."""
+"""The per-store adapter learned from analysts' corrections (listening.analyze.adapter)."""
 
 import random
 import re
@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from listening import pipeline, store
-from listening.adapter import (
+from listening.analyze.adapter import (
     AUTO_TRAIN_MIN,
     current_adapter,
     describe,
     needs_training,
     train,
 )
+from listening.analyze.sentiment import get_scorer
 from listening.cli import main
 from listening.config import load_config
-from listening.sentiment import get_scorer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -147,7 +147,7 @@ def test_analyze_trains_from_fifty_corrections_and_only_when_a_new_one_arrived(t
 
 
 def test_an_adapter_for_another_scorer_version_is_not_used(tmp_path, monkeypatch):
-    import listening.sentiment
+    import listening.analyze.sentiment
 
     con = _store(tmp_path, _flipped_word_corrections(200))
     assert train(con, NOW + timedelta(days=1)).adopted
@@ -155,7 +155,7 @@ def test_an_adapter_for_another_scorer_version_is_not_used(tmp_path, monkeypatch
     text = "Zeta is terrible."
     unscored = get_scorer().score(text, "en")
     assert current_adapter(con).apply(text, unscored) is unscored
-    monkeypatch.setattr(listening.sentiment, "SENTIMENT_VERSION", "fr-9.9")
+    monkeypatch.setattr(listening.analyze.sentiment, "SENTIMENT_VERSION", "fr-9.9")
     assert current_adapter(con) is None
 
 
@@ -199,7 +199,7 @@ def test_the_anchors_are_chosen_by_content_not_by_id():
     """Ids hash the URL, whose host and port vary (the demo serves on a free port): the same
     texts must anchor the adapter wherever they were collected, or the same world trains a
     different adapter on every run."""
-    from listening.adapter import anchors, corrections
+    from listening.analyze.adapter import anchors, corrections
     from tests.test_marts import World
 
     w = World()
@@ -240,8 +240,8 @@ def test_an_adapted_score_and_its_explanation_do_not_depend_on_string_hashing(tm
     con.close()
     probe = (
         "import json, sys, duckdb\n"
-        "from listening.adapter import current_adapter\n"
-        "from listening.sentiment import get_scorer\n"
+        "from listening.analyze.adapter import current_adapter\n"
+        "from listening.analyze.sentiment import get_scorer\n"
         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
         "adapter = current_adapter(con)\n"
         "out = []\n"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listening.alerts import de, french_date, plural
+from listening.build.alerts import de, french_date, plural
 from tests.test_marts import World
 
 FAST = {"backoff": 0.0, "timeout": (2.0, 2.0)}
@@ -256,7 +256,7 @@ def test_a_down_receiver_stops_the_round_and_nothing_is_lost(receiver):
 def test_failure_notice_goes_through_the_network_guard(tmp_path, feed_server):
     """Airflow's failure callback posts like every alert: a private address is refused."""
     from listening.config import load_config
-    from listening.failures import record_task_failure
+    from listening.store.failures import record_task_failure
 
     (tmp_path / "listening.toml").write_text(
         '[settings]\nstore = "s.duckdb"\nallow_private_networks = false\n', "utf-8"
@@ -301,7 +301,7 @@ def test_a_slow_fall_is_dated_from_when_the_index_left_its_level():
     peak (30 - 1.96 x 7 = 16.3, reached 18 days into the fall)."""
     import duckdb
 
-    from listening import alerts
+    from listening.build import alerts
     from listening.config import Config, Settings
 
     warm_up, se = 30, 7.0
@@ -338,7 +338,7 @@ def test_an_alert_later_data_no_longer_shows_is_withdrawn_and_never_delivered(re
     """Late comments or a re-score move an episode: the build withdraws what it no longer
     finds up to as_of (kept in raw.alerts with withdrawn_at), restores it if found again, and
     leaves alone what opened after as_of."""
-    from listening import alerts
+    from listening.build import alerts
 
     w = World(allow_private_networks=True)  # the receiver is on 127.0.0.1
     con, config = w.con, w.config

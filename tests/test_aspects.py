@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from listening.aspects import default_terms, tag_aspects
+from listening.analyze.aspects import default_terms, tag_aspects
 
 
 def test_default_aspects_exist():

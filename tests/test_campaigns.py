@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from listening import store
-from listening.campaigns import (
+from listening.build.campaigns import (
     CampaignError,
     add_campaign,
     add_cli,

@@ -74,7 +74,7 @@ def test_the_dag_chain_fills_the_store_and_a_rerun_changes_nothing(dags, project
     marts = [
         n for n in first if n.startswith("main.") and n not in ("main.documents", "main.mentions")
     ]
-    from listening.build import sql_files
+    from listening.build.marts import sql_files
 
     if sql_files():
         assert marts, "sql/marts has files but no mart appeared in the snapshot"
@@ -171,7 +171,7 @@ def _alerts(db) -> list[tuple]:
 def test_a_failed_task_becomes_an_alert_and_a_webhook_post(dags, project, webhook, monkeypatch):
     from listening import pipeline
     from listening.config import load_config
-    from listening.failures import failures_dir, ingest_failures
+    from listening.store.failures import failures_dir, ingest_failures
 
     url, received = webhook
     monkeypatch.setenv("LISTENING_WEBHOOK_URL", url)
@@ -213,7 +213,7 @@ def test_a_failed_task_becomes_an_alert_and_a_webhook_post(dags, project, webhoo
 
 
 def test_recording_a_failure_never_raises(tmp_path):
-    from listening.failures import record_task_failure
+    from listening.store.failures import record_task_failure
 
     # An unwritable folder and an unreachable webhook: logged, not raised.
     ro = tmp_path / "ro"

@@ -2,8 +2,8 @@
 
 The store is small but shaped like real data (two brands, competitors, threads with replies and
 a brand's answers, a campaign, a failing source, a comment that tries to inject HTML); the marts
-are built by ``listening.build`` when the SQL is there, then the snapshot is published. Figures
-on the pages are compared with SQL on the same snapshot. Screenshots go to test-artifacts/.
+are built by ``listening.build.marts`` when the SQL is there, then the snapshot is published.
+Figures on the pages are compared with SQL on the same snapshot. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -300,7 +300,7 @@ def fill_store(con: duckdb.DuckDBPyConnection, seed: int = 7, now: datetime = NO
             for mid, did, brand, mood, score, expl, aspects, at in mentions
         ],
     )
-    # The part of the text scored for the brand (listening.target), highlighted on the page.
+    # The part of the text scored for the brand (listening.analyze.target), highlighted on the page.
     con.execute(
         "update raw.mentions set sentiment_scope = 'clause', sentiment_spans = [[?, ?]], "
         "sentiment_scope_note = 'contraste' where mention_id = 'm-doc-xss-Acme'",
@@ -325,7 +325,7 @@ def make_store(folder: Path, until: datetime = NOW, built_at: datetime | None = 
     built_at = built_at or until
     marts = list((store.sql_dir() / "marts").glob("*.sql"))
     if marts:
-        from listening.build import build
+        from listening.build.marts import build
 
         build(con, load_config(folder / "listening.toml"), built_at, webhook_url="")
     if not con.execute("select count(*) from raw.alerts").fetchone()[0]:
@@ -714,7 +714,7 @@ def test_sujets_heat_map_has_one_cell_per_aspect_and_week(world, page):
 
 @pytest.mark.slow
 def test_mentions_filter_open_correct_export(world, page, tmp_path):
-    from listening.overrides import ingest_overrides, overrides_dir
+    from listening.store.overrides import ingest_overrides, overrides_dir
 
     db, url = world
     page.goto(f"{url}/mentions")

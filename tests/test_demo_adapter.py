@@ -1,9 +1,9 @@
 """The demo's analysts correct labels; the adapter learned from them reads the world better."""
 
 from listening import store
-from listening.adapter import current_adapter, mention_text
+from listening.analyze.adapter import current_adapter, mention_text
+from listening.analyze.sentiment import get_scorer
 from listening.demo.world import DEFAULT_END, build_world
-from listening.sentiment import get_scorer
 
 
 def test_demo_corrections_train_an_adopted_adapter_that_scores_the_mentions(demo_store):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from listening import fastfeed
+from listening.collect import fastfeed
+from listening.collect.parse import parse_feed
+from listening.collect.text import canonical_url
 from listening.models import stable_id
-from listening.parse import parse_feed
-from listening.text import canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "comment-feeds"

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from listening import __version__
-from listening.fetch import (
+from listening.collect.fetch import (
     USER_AGENT,
     Fetcher,
     FetchJob,
@@ -22,7 +22,7 @@ from listening.fetch import (
     FetchResult,
     parse_retry_after,
 )
-from listening.guard import FIX
+from listening.collect.guard import FIX
 
 # Fixtures feed_server, make_feed_server, blackhole_url and connect_log from tests/feedserver.py;
 # harmless once conftest.py lists it too.
@@ -462,7 +462,7 @@ def test_a_job_added_while_others_run_keeps_the_caps(feed_server):
 def test_each_jobs_host_is_read_once_whatever_the_backlog(feed_server, monkeypatch):
     """Starting a job never walks the waiting ones (a run of 300 feeds on one host once cost
     44,000 URL parses)."""
-    from listening import fetch
+    from listening.collect import fetch
 
     calls = []
     real = fetch._host_key

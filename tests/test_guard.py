@@ -8,9 +8,9 @@ import socket
 import pytest
 import requests
 
+from listening.collect.fetch import Fetcher, FetchPolicy
+from listening.collect.guard import FIX, AddressRule, GuardedAdapter, blocked_reason, check_url
 from listening.errors import SourceBlocked
-from listening.fetch import Fetcher, FetchPolicy
-from listening.guard import FIX, AddressRule, GuardedAdapter, blocked_reason, check_url
 
 # Fixtures feed_server and connect_log; harmless once conftest.py lists it too.
 pytest_plugins = ["tests.feedserver"]

@@ -163,7 +163,7 @@ def test_deeply_nested_page_behind_an_rss_comments_link(tmp_path, feed_server):
 
 def test_a_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
     """Whatever a page does to the parser, it stops that source only."""
-    from listening import parse
+    from listening.collect import parse
 
     def crash(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
@@ -205,7 +205,7 @@ def test_hostile_brand_query_is_a_one_line_config_error(tmp_path, query, reason)
 
 
 def test_near_at_the_cap_still_matches_both_ways():
-    from listening.matching import MAX_NEAR, parse_query
+    from listening.analyze.matching import MAX_NEAR, parse_query
 
     gap = " ".join(["mot"] * (MAX_NEAR - 1))
     query = parse_query(f"Telzio NEAR/{MAX_NEAR} panne")
@@ -262,7 +262,7 @@ BAD_OVERRIDES = {
 def test_malformed_overrides_are_set_aside_and_stages_go_on(tmp_path, monkeypatch):
     import os
 
-    from listening.overrides import overrides_dir, record_override
+    from listening.store.overrides import overrides_dir, record_override
     from tests.test_cli import run_cli
 
     write_config(tmp_path, {})
@@ -316,7 +316,7 @@ def junk_feed(base: str) -> bytes:
 
 
 def test_web_junk_is_cleaned_before_storage_and_matching(tmp_path, feed_server):
-    from listening.text import MAX_TITLE_CHARS
+    from listening.collect.text import MAX_TITLE_CHARS
 
     feed_server.static("/junk/feed/", junk_feed(feed_server.base_url), content_type="text/xml")
     write_config(tmp_path, {"Junk": (feed_server.url("/junk/feed/"), "feed")})
@@ -347,7 +347,7 @@ def test_web_junk_is_cleaned_before_storage_and_matching(tmp_path, feed_server):
 
 
 def test_invisible_characters_do_not_hide_a_brand_and_spans_stay_true():
-    from listening.matching import parse_query
+    from listening.analyze.matching import parse_query
 
     text = "J'aime Ac\u200bme, pas \u202eAcme\u202c Anvil"
     match = parse_query('Acme NOT "Acme Anvil"').match("La box Ac\u200bme")
@@ -420,7 +420,7 @@ def test_source_removed_from_the_config_is_shown_removed_with_its_history(tmp_pa
 
 
 def test_a_feed_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
-    from listening import parse
+    from listening.collect import parse
 
     real = parse._entry_document
 

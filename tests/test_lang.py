@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listening.lang import detect_language
+from listening.analyze.lang import detect_language
 
 FRENCH_COMMENTS = [
     "Trop bien cette poussette, on l'a aussi et on l'adore 😍",

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from listening import fetch, notify
+from listening import notify
+from listening.collect import fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = re.compile(r"https?://[^\s<>()\[\]`'\"]+")

@@ -1,4 +1,4 @@
-"""Contract tests of the marts: hand-built rows in a real DuckDB store, then ``build.build``."""
+"""Contract tests of the marts: hand-built rows in a real DuckDB store, then ``marts.build``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listening import build, store
+from listening import store
+from listening.build import marts
 from listening.config import Brand, Config, Settings
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
@@ -99,7 +100,7 @@ class World:
         return self.mention(self.doc(when, author, **kw), brand, label)
 
     def build(self, now=NOW, **kw):
-        return build.build(self.con, self.config, now, **kw)
+        return marts.build(self.con, self.config, now, **kw)
 
     def rows(self, sql, params=None) -> list[dict]:
         cur = self.con.execute(sql, params or [])
@@ -473,7 +474,7 @@ def test_build_is_repeatable_and_atomic():
     assert w.rows("select * from reputation_daily order by brand, day") == first
     bad = replace(w.config, settings=replace(w.config.settings, timezone="Nowhere/Atlantis"))
     with pytest.raises(duckdb.Error):  # fails in the SQL, midway through the transaction
-        build.build(w.con, bad, NOW, as_of=NOW.date())
+        marts.build(w.con, bad, NOW, as_of=NOW.date())
     assert w.rows("select * from reputation_daily order by brand, day") == first
 
 

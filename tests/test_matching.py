@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
+from listening.analyze.matching import BrandQuery, Match, TextIndex, explain, normalise, parse_query
 from listening.errors import ListeningError, QuerySyntaxError
-from listening.matching import BrandQuery, Match, TextIndex, explain, normalise, parse_query
 
 # (query, text, expected match)
 MATCH_CASES = [

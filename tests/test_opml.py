@@ -9,8 +9,8 @@ import sys
 
 from defusedxml.ElementTree import fromstring
 
+from listening.collect.opml import NS
 from listening.config import load_config
-from listening.opml import NS
 
 CONFIG = """\
 # Notre veille : ce commentaire doit survivre à l'import.

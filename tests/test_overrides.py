@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from listening import store
-from listening.overrides import (
+from listening.store.overrides import (
     OverrideError,
     ingest_overrides,
     overrides_dir,

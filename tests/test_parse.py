@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from listening.models import stable_id
-from listening.parse import (
+from listening.collect.parse import (
     discover_feeds,
     extract_page_comments,
     parse_feed,
     robots_allows,
 )
-from listening.text import canonical_url
+from listening.collect.text import canonical_url
+from listening.models import stable_id
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 COLLECTED_AT = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from listening.collect import ParseTask, parse_body
-from listening.parsepool import ParsePool, ParserDied
+from listening.collect.crawl import ParseTask, parse_body
+from listening.collect.parsepool import ParsePool, ParserDied
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -80,7 +80,7 @@ def test_parser_processes_give_the_same_documents_as_parsing_here():
 
 def test_parser_processes_that_cannot_start_leave_the_work_to_the_caller(monkeypatch, caplog):
     """An interpreter that cannot import the package: the run is slower, nothing is lost."""
-    from listening import parsepool
+    from listening.collect import parsepool
 
     monkeypatch.setattr(parsepool, "PRELOAD", "listening.no_such_module")
     with ParsePool(2) as pool:

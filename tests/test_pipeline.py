@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 from listening import pipeline, store
-from listening.overrides import pending_overrides, record_override
+from listening.store.overrides import pending_overrides, record_override
 from tests.test_collect import NOW, collect, write_config
 
 
 def test_analyst_correction_reaches_the_store_and_survives_rescoring(tmp_path, blog, monkeypatch):
-    import listening.sentiment
+    import listening.analyze.sentiment
 
-    monkeypatch.setattr(listening.sentiment, "SENTIMENT_VERSION", "fr-0-older")
+    monkeypatch.setattr(listening.analyze.sentiment, "SENTIMENT_VERSION", "fr-0-older")
     write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
     config, _ = collect(tmp_path)
     db = config.store_path

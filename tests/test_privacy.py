@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from listening import store
-from listening.privacy import ENV_PSEUDONYM_KEY, pseudonym
+from listening.store.privacy import ENV_PSEUDONYM_KEY, pseudonym
 
 PERSON = "Zoé Vasseur-Quintin"
 OTHER = "Marc Ollivier"
@@ -148,8 +148,8 @@ def thread(feed_server):
 
 
 def test_forget_erases_a_person_everywhere_and_for_good(tmp_path, thread):
-    from listening.failures import record_task_failure
-    from listening.overrides import record_override
+    from listening.store.failures import record_task_failure
+    from listening.store.overrides import record_override
 
     server, comments = thread
     config = write_config(tmp_path, server.url("/greg/feed/"))
@@ -255,7 +255,7 @@ def test_forget_needs_the_suppression_key_to_load_again(tmp_path, thread):
     key.unlink()
     from listening import pipeline
     from listening.config import load_config
-    from listening.privacy import PrivacyError
+    from listening.store.privacy import PrivacyError
 
     with pytest.raises(
         PrivacyError, match=r"listening\.suppression\.key is missing.*collected again"
@@ -372,7 +372,7 @@ def test_turning_pseudonymization_on_converts_the_names_already_stored(tmp_path,
 def test_compaction_keeps_the_whole_catalog_and_drops_freed_bytes(tmp_path):
     """The rewrite (COPY FROM DATABASE into a fresh file) must keep what the migrations made:
     views and their comments, macros, keys and checks; and leave no deleted bytes behind."""
-    from listening.privacy import request_compaction
+    from listening.store.privacy import request_compaction
 
     db = tmp_path / "listening.duckdb"
     row = "insert into raw.suppressions values (?, now())"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from listening.errors import ListeningError
-from listening.sentiment import (
+from listening.analyze.sentiment import (
     SENTIMENT_VERSION,
     Scorer,
     SentimentResult,
     get_scorer,
     label_for,
 )
+from listening.errors import ListeningError
 
 DATA = Path(__file__).parent / "data" / "sentiment_fr.tsv"
 
@@ -404,7 +404,7 @@ def test_a_negation_reaches_the_first_opinion_word_only(scorer):
 def test_same_length_folding_is_the_scorers_folding_minus_the_widened_letters():
     """Target scoring finds brands and connectors by offsets in folded text: one folding
     rule, the scorer's, without the letters it widens (œ → oe)."""
-    from listening.sentiment import fold, fold_same_length
+    from listening.analyze.sentiment import fold, fold_same_length
 
     text = "Très DÉÇU par l’Œuvre du SAV, à fuir"
     assert len(fold_same_length(text)) == len(text)

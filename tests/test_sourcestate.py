@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from listening.fetch import FetchResult
-from listening.sourcestate import (
+from listening.collect.fetch import FetchResult
+from listening.collect.state import (
     MAX_RETRY_AFTER,
     SourceState,
     next_state,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listening.text import (
+from listening.collect.text import (
     canonical_url,
     comment_fragment,
     content_fingerprint,

@@ -12,7 +12,7 @@ import streamlit as st
 import data
 import ui
 from listening.config import ASPECTS
-from listening.overrides import OverrideError, pending_overrides, record_override
+from listening.store.overrides import OverrideError, pending_overrides, record_override
 
 PAGE_SIZE = 50
 EXPORT_MAX = 100_000

@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="file, or folder for several brands (default: reports/<brand>/<week>.pdf "
         "beside the store)",
     )
-    from listening.campaigns import add_cli as add_campaigns_cli
+    from listening.build.campaigns import add_cli as add_campaigns_cli
 
     add_campaigns_cli(sub, common)
     return parser
@@ -371,7 +371,7 @@ def cmd_run(args, out: Output) -> int:
 def cmd_sentiment(args, out: Output) -> int:
     if args.action == "train":
         from listening import pipeline
-        from listening.adapter import describe
+        from listening.analyze.adapter import describe
 
         config = _config(args)
         report = pipeline.train_stage(config, _db(args, config), say=out.say)
@@ -379,7 +379,7 @@ def cmd_sentiment(args, out: Output) -> int:
         if report.adopted:
             out.result("new mentions use it now; `listening analyze --rescore` applies it to all")
         return 0
-    from listening.target import score_text
+    from listening.analyze.target import score_text
 
     bad = 0
     for n, line in enumerate(sys.stdin, 1):
@@ -483,7 +483,7 @@ def cmd_sources(args, out: Output) -> int:
 
 
 def _sources_opml(args, out: Output) -> int:
-    from listening import opml
+    from listening.collect import opml
     from listening.config import config_path
 
     if args.export_opml:
@@ -551,8 +551,8 @@ def cmd_forget(args, out: Output) -> int:
 
 
 def cmd_match(args, out: Output) -> int:
+    from listening.analyze.matching import explain, parse_query
     from listening.errors import QuerySyntaxError
-    from listening.matching import explain, parse_query
 
     out.result(explain(args.query, args.text))
     try:

@@ -43,7 +43,7 @@ class Settings:
     thread_quiet_days: int = 30
     reputation_half_life_days: int = 90
     timezone: str = "Europe/Paris"
-    # Reputation analytics and alerts (sql/marts, listening.alerts).
+    # Reputation analytics and alerts (sql/marts, listening.build.alerts).
     reputation_prior_weight: float = 10.0  # votes' worth of the prior in the index shrinkage
     campaign_window_days: int = 28  # days before and after a campaign compared with it
     alert_cooldown_days: int = 14  # an episode within this many days of the last one extends it
@@ -51,11 +51,11 @@ class Settings:
     unanswered_hours: int = 48  # a negative thread with no brand answer for this long alerts
     # people (voices) with a negative mention of the brand unanswered in it: one is an opinion
     alert_unanswered_min_voices: int = 2
-    # An alert needs volume and strength (listening.alerts): this many mentions (or votes)
+    # An alert needs volume and strength (listening.build.alerts): this many mentions (or votes)
     # behind it, and a z-score this high (3.5: Iglewicz & Hoaglin's cut-off for outliers).
     alert_min_count: int = 5
     alert_min_z: float = 3.5
-    # Personal data (listening.privacy).
+    # Personal data (listening.store.privacy).
     retention_days: int = 0  # documents older than this are deleted at each build; 0: kept
     pseudonymize_authors: bool = False  # names replaced by keyed hashes (LISTENING_PSEUDONYM_KEY)
     # Weekly reports: the link posted to the webhook is this URL + "<brand>/<week>.pdf" (where
@@ -264,7 +264,7 @@ class _Validator:
                 )
 
     def brands(self, raw: Any) -> tuple[Brand, ...]:
-        from listening.matching import parse_query
+        from listening.analyze.matching import parse_query
 
         out: list[Brand] = []
         seen: set[str] = set()

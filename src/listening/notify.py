@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import requests
 
+from listening.collect.guard import AddressRule, GuardedAdapter
 from listening.errors import SourceBlocked
-from listening.guard import AddressRule, GuardedAdapter
 
 TRIES = 3
 BACKOFF_SECONDS = 1.0  # waits 1 s, then 2 s between the 3 tries

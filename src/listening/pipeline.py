@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from listening import store
-from listening.analyze import AnalyzeStats, analyze
-from listening.build import BuildStats, build
-from listening.collect import UnitResult, fetch_units, new_run_id
+from listening.analyze.run import AnalyzeStats, analyze
+from listening.build.marts import BuildStats, build
+from listening.collect.crawl import UnitResult, fetch_units, new_run_id
 from listening.config import Config
-from listening.load import (
+from listening.store.load import (
     LoadStats,
     load_staged,
     plan,
@@ -142,7 +142,7 @@ def analyze_stage(
     say: Say | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
-    from listening.adapter import describe, needs_training, train
+    from listening.analyze.adapter import describe, needs_training, train
 
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
@@ -155,7 +155,7 @@ def analyze_stage(
 
 def train_stage(config: Config, db: Path, *, now: datetime | None = None, say: Say | None = None):
     """``listening sentiment train``: fit the store's adapter on the analysts' corrections."""
-    from listening.adapter import train
+    from listening.analyze.adapter import train
 
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
@@ -182,8 +182,8 @@ def build_stage(
 def _ingest_pending(con, db: Path, now: datetime) -> None:
     """What others left for the writer, who alone may open the store: analysts' label
     corrections from the dashboards, and Airflow task failures (recorded as alerts)."""
-    from listening.failures import ingest_failures
-    from listening.overrides import ingest_overrides
+    from listening.store.failures import ingest_failures
+    from listening.store.overrides import ingest_overrides
 
     ingest_overrides(con, db, now)
     ingest_failures(con, db, now)
@@ -210,7 +210,7 @@ def enable_source(config: Config, db: Path, name: str, say: Say | None = None) -
 
 @dataclass
 class ForgetResult:
-    stats: object  # listening.erasure.ErasureStats
+    stats: object  # listening.store.erasure.ErasureStats
     size_before: int
     size_after: int
     n_reports: int = 0  # weekly reports deleted: they may quote the person
@@ -226,10 +226,10 @@ def forget(
     now: datetime | None = None,
     say: Say | None = None,
 ) -> ForgetResult:
-    """Erase a person (``listening.erasure.forget``), rebuild the marts without them, rewrite
+    """Erase a person (``listening.store.erasure.forget``), rebuild the marts without them, rewrite
     the store file and publish the snapshot, all under the writer lock."""
-    from listening import erasure
     from listening.errors import ListeningError
+    from listening.store import erasure
 
     if not db.exists():
         raise ListeningError(f"no store at {db}: nothing to forget (check --db or settings.store)")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from listening import store
-from listening.overrides import LABELS, record_override
+from listening.store.overrides import LABELS, record_override
 
 ANALYSTS = ("Camille R.", "Yanis B.", "Léa M.")
 SHARE = 0.35  # of the mistakes the analysts come across

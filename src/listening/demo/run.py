@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from listening import pipeline, store
-from listening.build import summarize
+from listening.build.marts import summarize
 from listening.config import load_config
 from listening.demo.server import serve
 from listening.demo.truth import write_ground_truth
@@ -103,7 +103,7 @@ def _analysts_correct(config, db: Path, world, out, built_at: datetime) -> None:
     """The demo's analysts correct labels (demo/corrections.py); the adapter learns from them
     and a re-score applies it, as `listening sentiment train` then `analyze --rescore` would.
     All at ``built_at``, like the rest of the demo, so the store is the same whatever the date."""
-    from listening.adapter import describe
+    from listening.analyze.adapter import describe
     from listening.demo.corrections import record_demo_corrections
 
     n = record_demo_corrections(world, db, built_at)
@@ -180,7 +180,7 @@ def _write_reports(config, db: Path, end: date, out) -> None:
 
 def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:
     """The world's TV campaign, as an analyst would record it (`listening campaigns add`)."""
-    from listening.campaigns import add_campaign, make_campaign
+    from listening.build.campaigns import add_campaign, make_campaign
 
     brands = [b.name for b in config.brands]
     with store.open_writer(db, publish_after=False) as con:

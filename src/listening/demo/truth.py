@@ -166,7 +166,7 @@ class RaisedAlert:
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, timezone: str, found=None) -> list[RaisedAlert]:
-    """The store's alerts (or the ``listening.alerts.Alert`` list ``found``), with their local
+    """The store's alerts (or the ``listening.build.alerts.Alert`` list ``found``), with their local
     days and the authors of their evidence."""
     tz = ZoneInfo(timezone)
     source = "alerts"

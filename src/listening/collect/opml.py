@@ -120,7 +120,7 @@ def unsafe_reason(url: str, allow_private_networks: bool = False) -> str | None:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return None
-    from listening.guard import blocked_reason
+    from listening.collect.guard import blocked_reason
 
     reason = blocked_reason(ip)
     if reason:
@@ -162,7 +162,7 @@ def _masked(url: str) -> str:
 
 
 def _same_feed(url: str) -> str:
-    from listening.text import canonical_url
+    from listening.collect.text import canonical_url
 
     return canonical_url(url).rstrip("/")
 

@@ -4,7 +4,7 @@ A person is a normalised author name on a site (the ``author_key`` and ``url_sit
 migration 006, as in the authors mart). Everything here runs inside the single writer.
 
 - ``apply_at_load`` drops the documents of people on the suppression list (keyed hashes
-  added by ``listening forget``, see ``listening.erasure``) before anything reaches the store,
+  added by ``listening forget``, see ``listening.store.erasure``) before anything reaches the store,
   and, with retention on, documents already too old.
 - ``before_build`` applies ``settings.retention_days`` (``erasure.expire``) at each build.
 - With ``settings.pseudonymize_authors`` names are replaced at load by ``pseudonym(name)``, a
@@ -32,7 +32,7 @@ import duckdb
 from listening.errors import ListeningError
 
 if TYPE_CHECKING:
-    from listening.erasure import ErasureStats
+    from listening.store.erasure import ErasureStats
 
 ENV_PSEUDONYM_KEY = "LISTENING_PSEUDONYM_KEY"
 PSEUDONYM_PREFIX = "pseudo-"
@@ -266,7 +266,7 @@ def replace_names(value: str | None, names: Iterable[str], by: str) -> str | Non
 def before_build(con: duckdb.DuckDBPyConnection, config, now: datetime) -> ErasureStats:
     """Retention and pseudonymisation of what the store already holds; called by each build
     before the marts. Returns what retention removed."""
-    from listening.erasure import ErasureStats, audit, expire
+    from listening.store.erasure import ErasureStats, audit, expire
 
     if not _has_privacy_tables(con):
         return ErasureStats()

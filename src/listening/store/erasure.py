@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from listening.privacy import (
+from listening.store.privacy import (
     ANY_SITE,
     PSEUDONYM_PREFIX,
     REDACTED,
@@ -80,7 +80,7 @@ def expire(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> E
 
 
 def _expire_failure_notes(db: Path, cutoff: datetime) -> int:
-    from listening.failures import failures_dir
+    from listening.store.failures import failures_dir
 
     n = 0
     for path in (failures_dir(db) / "ingested").glob("*.json"):
@@ -290,8 +290,8 @@ def _redact_documents(con: duckdb.DuckDBPyConnection, spellings: list[str]) -> i
 def _clean_files(con: duckdb.DuckDBPyConnection, db: Path, staging: Path, who: Person) -> int:
     """Staged documents of the person are dropped (the rest of each file is kept, name
     redacted); failure notes and pending corrections naming them are rewritten."""
-    from listening.failures import failures_dir
-    from listening.overrides import overrides_dir
+    from listening.store.failures import failures_dir
+    from listening.store.overrides import overrides_dir
 
     n = 0
     erased_mentions = {

@@ -6,7 +6,7 @@ someone else's job (see ``STYLE.md``, "Data flow and I/O").
 
 What it enforces, and why:
 
-- every request and every redirect hop goes through the network guard (``listening.guard``);
+- every request and every redirect hop goes through the network guard (``listening.collect.guard``);
 - connect and read timeouts per socket operation, plus a total deadline for the whole fetch, so a
   server dripping one byte at a time cannot hold a worker for longer than ``total_timeout``;
 - a cap on the *decoded* body, enforced while streaming (urllib3 2.x inflates at most the bytes
@@ -35,8 +35,8 @@ import requests
 import urllib3.exceptions
 
 from listening import __version__
+from listening.collect.guard import AddressRule, GuardedAdapter, check_url, response_deadline
 from listening.errors import SourceBlocked
-from listening.guard import AddressRule, GuardedAdapter, check_url, response_deadline
 
 # No "+URL" contact: the project has no public home page, and a made-up one would send site
 # operators to someone else's address (tests/test_links.py).
@@ -176,7 +176,7 @@ class Fetcher:
             self.rule,
             pool_connections=max(16, policy.max_total),  # hosts whose pools are kept
             pool_maxsize=max(1, policy.max_per_host),  # keep-alive connections per host
-            max_retries=0,  # retrying is the scheduler's decision (see listening.sourcestate)
+            max_retries=0,  # retrying is the scheduler's decision (see listening.collect.state)
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -32,9 +32,8 @@ from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 from zoneinfo import ZoneInfo
 
-from listening.lang import detect_language
-from listening.models import Document, stable_id
-from listening.text import (
+from listening.analyze.lang import detect_language
+from listening.collect.text import (
     canonical_url,
     cap_title,
     comment_fragment,
@@ -44,6 +43,7 @@ from listening.text import (
     strip_controls,
     unwrap_redirect,
 )
+from listening.models import Document, stable_id
 
 FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
@@ -150,7 +150,7 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse a feed body. With ``thread_url`` it is the comment feed of that post.
 
-    Plain RSS 2.0 and Atom 1.0 are read by ``listening.fastfeed`` (lxml), everything else by
+    Plain RSS 2.0 and Atom 1.0 are read by ``listening.collect.fastfeed`` (lxml), everything else by
     feedparser; both give the same documents. ``fast=False`` always uses feedparser (the
     equivalence test and ``bench/parse.py`` compare the two).
     """
@@ -185,7 +185,7 @@ def _parse_feed(
     body, charset_note = _fix_utf8_declared_latin(body, hdrs)
     d = None
     if fast and not defused and not charset_note:
-        from listening import fastfeed  # imports lxml and feedparser: kept out of DAG parsing
+        from listening.collect import fastfeed  # imports lxml and feedparser: kept out of DAG parsing
 
         d = fastfeed.parse(body, hdrs)
     if d is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from listening.collect import FeedState, Unit, source_id
+from listening.collect.crawl import FeedState, Unit, source_id
 from listening.config import Config
 
 _STATE_COLUMNS = [
@@ -188,9 +188,9 @@ def load_staged(
     Re-loading is impossible (``raw.staged_files`` records each file in the same transaction),
     and loading the same document twice updates it in place, so nothing is ever duplicated.
     People who asked to be forgotten are dropped on the way in, and with the config's privacy
-    settings too-old documents and authors' names (``listening.privacy.apply_at_load``).
+    settings too-old documents and authors' names (``listening.store.privacy.apply_at_load``).
     """
-    from listening.privacy import apply_at_load
+    from listening.store.privacy import apply_at_load
 
     units = pending_units(staging, con)
     stats = LoadStats(n_units=len(units))

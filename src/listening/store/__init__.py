@@ -38,7 +38,7 @@ class Migration:
 def sql_dir() -> Path:
     """The project's ``sql/`` folder (next to ``src/`` in a checkout, or shipped in the wheel)."""
     here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "sql", Path(str(resources.files("listening"))) / "sql"):
+    for candidate in (here.parents[3] / "sql", Path(str(resources.files("listening"))) / "sql"):
         if (candidate / "migrations").is_dir():
             return candidate
     raise StoreError("cannot find the sql/ folder with migrations next to the listening package")
@@ -176,7 +176,7 @@ def open_writer(
     db: Path, *, on_wait: Callable[[str], None] | None = None, publish_after: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one read-write connection: lock, open, migrate; on success close and publish."""
-    from listening.privacy import compaction_requested
+    from listening.store.privacy import compaction_requested
 
     with writer_lock(db, on_wait):
         con = connect(db, read_only=False)

@@ -191,7 +191,8 @@ def build(
     environment variable); ``delivery_options`` go to ``listening.notify.post_json`` (tries,
     backoff, timeout). ``as_of`` is the last local day built, by default today in
     ``settings.timezone``."""
-    from listening import alerts, privacy
+    from listening.build import alerts
+    from listening.store import privacy
 
     started = time.perf_counter()
     as_of = as_of or local_date(now, config.settings.timezone)

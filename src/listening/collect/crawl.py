@@ -3,9 +3,9 @@
 Fetching never touches the store: it turns a *unit* (one configured source and the comment
 threads under it) into staging files in ``<store dir>/staging/<run_id>/``:
 ``<source_id>.documents.jsonl`` (one JSON document per line; absent when nothing new came) and
-then ``<source_id>.state.json``, whose atomic rename marks the unit complete. ``listening.load``
-moves complete units into the store. So a crash between fetch and load loses nothing, and fetch
-can run on another machine that shares the folder.
+then ``<source_id>.state.json``, whose atomic rename marks the unit complete.
+``listening.store.load`` moves complete units into the store. So a crash between fetch and load
+loses nothing, and fetch can run on another machine that shares the folder.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def fetch_units(
     comment threads it announces or that are due; the unit is staged when its last parse is
     done. Fetches wait while parsers lag behind, so memory holds a bounded number of bodies.
     """
-    from listening.fetch import Fetcher, FetchQueue
+    from listening.collect.fetch import Fetcher, FetchQueue
 
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"{run_dir.name}")
@@ -156,7 +156,7 @@ class _Inline:
 
 
 def _parsers(n: int):
-    from listening.parsepool import ParsePool
+    from listening.collect.parsepool import ParsePool
 
     return ParsePool(n) if n > 1 else _Inline()
 
@@ -238,7 +238,7 @@ class _Run:
 
     def _children(self, work: _UnitWork) -> None:
         """Comment threads (comment feeds, or post pages after the host's robots.txt)."""
-        from listening.fetch import FetchJob
+        from listening.collect.fetch import FetchJob
 
         for job in work.child_jobs():
             if work.children[job.key].kind != "page":
@@ -268,7 +268,7 @@ class _Run:
             self._maybe_stage(work)
 
     def _page_job(self, work: _UnitWork, job, robots: bytes | None) -> None:
-        from listening.parse import robots_allows
+        from listening.collect.parse import robots_allows
 
         if robots is not None and robots_allows(robots, ROBOTS_AGENT, job.url):
             self._fetch(work, job, "child")
@@ -311,7 +311,7 @@ class Parsed:
 
     lines: list[tuple[str, bytes]] = field(default_factory=list)  # (document_id, JSON)
     posts: list[tuple[str, str]] = field(default_factory=list)  # (document_id, url)
-    comment_feeds: list[Any] = field(default_factory=list)  # listening.parse.CommentFeed
+    comment_feeds: list[Any] = field(default_factory=list)  # listening.collect.parse.CommentFeed
     newest: datetime | None = None  # the latest published_at among the documents
     is_feed: bool = True
     error: str | None = None  # one line when nothing usable came out
@@ -342,7 +342,12 @@ def _parsed_docs(docs: list[Document], **kwargs) -> Parsed:
 
 def parse_body(task: ParseTask) -> Parsed:
     """Bytes to documents, with no network: runs in a parser process (or in the caller)."""
-    from listening.parse import discover_feeds, extract_page_comments, parse_feed, parse_page
+    from listening.collect.parse import (
+        discover_feeds,
+        extract_page_comments,
+        parse_feed,
+        parse_page,
+    )
 
     if task.discover:
         feeds = _safely(discover_feeds, task.body, task.final_url)
@@ -386,7 +391,7 @@ def parse_body(task: ParseTask) -> Parsed:
 
 
 def fetch_policy(config: Config):
-    from listening.fetch import FetchPolicy
+    from listening.collect.fetch import FetchPolicy
 
     s = config.settings
     return FetchPolicy(
@@ -421,7 +426,7 @@ class _UnitWork:
 
     # main feed
     def main_job(self):
-        from listening.fetch import FetchJob
+        from listening.collect.fetch import FetchJob
 
         m = self.unit.main
         url = m.feed_url if (m.kind == "site" and m.feed_url) else m.url
@@ -457,7 +462,7 @@ class _UnitWork:
 
     def on_main(self, job, result, parsed: Parsed | None):
         """The main feed's fetch (and parse, when there was a body); a follow-up job or None."""
-        from listening.fetch import FetchJob
+        from listening.collect.fetch import FetchJob
 
         m = self.unit.main
         bozo = None
@@ -544,7 +549,7 @@ class _UnitWork:
 
     # children
     def child_jobs(self):
-        from listening.fetch import FetchJob
+        from listening.collect.fetch import FetchJob
 
         return [
             FetchJob(key, c.url, c.etag, c.last_modified)
@@ -575,7 +580,7 @@ class _UnitWork:
         self.states[job.key] = child
 
     def _update_state(self, fs: FeedState, result, *, main: bool) -> None:
-        from listening.sourcestate import SourceState, next_state
+        from listening.collect.state import SourceState, next_state
 
         s = self.config.settings
         cur = SourceState(**_state_kwargs(fs, SourceState))
@@ -657,7 +662,7 @@ def _safely(parse: Callable[..., list], *args, **kwargs) -> list | str:
     markup, a parser bug) is that page's problem: it becomes its source's ``last_error`` and
     every other source is still collected.
     """
-    from listening.parse import PageError
+    from listening.collect.parse import PageError
 
     try:
         return parse(*args, **kwargs)
@@ -669,7 +674,7 @@ def _safely(parse: Callable[..., list], *args, **kwargs) -> list | str:
 
 
 def _with_error(result, message: str):
-    from listening.fetch import FetchResult
+    from listening.collect.fetch import FetchResult
 
     return FetchResult(
         **{

@@ -216,7 +216,7 @@ def _read(package: str, name: str) -> str:
 
 def _tsv(name: str) -> list[list[str]]:
     rows = []
-    for line in _read("listening.lexicon", name).splitlines():
+    for line in _read("listening.analyze.lexicon", name).splitlines():
         if line.strip() and not line.startswith("#"):
             rows.append(line.rstrip("\n").split("\t"))
     return rows
@@ -248,10 +248,10 @@ class Scorer:
 
     def __init__(self, topics: tuple[str, ...] = ()) -> None:
         for t in topics:
-            if not files("listening.lexicon").joinpath(f"topic_{t}.tsv").is_file():
+            if not files("listening.analyze.lexicon").joinpath(f"topic_{t}.tsv").is_file():
                 known = sorted(
                     p.name.removeprefix("topic_").removesuffix(".tsv")
-                    for p in files("listening.lexicon").iterdir()
+                    for p in files("listening.analyze.lexicon").iterdir()
                     if p.name.startswith("topic_")
                 )
                 raise ListeningError(
@@ -735,7 +735,7 @@ def _durations(units: list[_Unit]) -> list[_Unit]:
 
 def _looks_french(text: str) -> bool:
     """With no language given, refuse texts the language guesser attributes to another language."""
-    from listening.lang import detect_language
+    from listening.analyze.lang import detect_language
 
     guess = detect_language(text)
     return guess in (None, "fr")

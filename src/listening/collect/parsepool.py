@@ -7,7 +7,7 @@ loop can wait on fetches and parses together.
 Plain ``subprocess`` workers rather than ``multiprocessing``: a spawned ``multiprocessing``
 worker imports its parent's ``__main__`` again (the Airflow task runner, a bench script), and
 forking is unsafe once the fetch threads run. Each worker here is a fresh interpreter that
-imports only ``listening.collect`` (about 25 MB), whatever process started it.
+imports only ``listening.collect.crawl`` (about 25 MB), whatever process started it.
 
 Messages are length-prefixed pickles of ``(function, args)`` and ``(ok, value)``; functions
 are module-level, so pickle sends their names. Only the pool's own children read them.
@@ -30,7 +30,8 @@ from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
-PRELOAD = "listening.collect"  # what the parse tasks need, imported while the first fetches run
+# what the parse tasks need, imported while the first fetches run
+PRELOAD = "listening.collect.crawl"
 
 
 class ParserDied(RuntimeError):
@@ -59,7 +60,7 @@ class _Worker:
     def __init__(self, pool: ParsePool):
         self.pool = pool
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "listening.parsepool", PRELOAD],
+            [sys.executable, "-m", "listening.collect.parsepool", PRELOAD],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -176,7 +177,8 @@ class ParsePool:
         """Under the lock: parse in the calling process from now on, queued tasks included."""
         log.warning(
             "parser processes die as they start (exit code %s, see above); "
-            "parsing in the fetching process instead: check that `%s -m listening.parsepool` "
+            "parsing in the fetching process instead: check that "
+            "`%s -m listening.collect.parsepool` "
             "starts",
             code,
             sys.executable,

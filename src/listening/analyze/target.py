@@ -34,8 +34,8 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from listening import sentiment
-from listening.sentiment import Scorer, get_scorer, label_for
+from listening.analyze import sentiment
+from listening.analyze.sentiment import Scorer, get_scorer, label_for
 
 SCOPES = ("clause", "sentence", "document")
 RULES_VERSION = "target-2"
@@ -530,7 +530,7 @@ def score_target(
 
 def target_spans(text: str, target: str) -> list[tuple[int, int]]:
     """Where ``target`` (a name, matched as a phrase, case and accents folded) is in ``text``."""
-    from listening.matching import parse_query
+    from listening.analyze.matching import parse_query
 
     query = target if '"' in target else '"' + target.replace('"', " ") + '"'
     return parse_query(query).match(text).spans
@@ -540,7 +540,7 @@ def score_text(text: str, target: str | None = None) -> dict:
     """One record of ``listening sentiment``: the text scored toward ``target``, or whole.
 
     The same :meth:`TargetScorer.score` as ``analyze`` uses for each brand mention."""
-    from listening.lang import detect_language
+    from listening.analyze.lang import detect_language
 
     lang = detect_language(text)
     scorer = get_target_scorer()

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 
-from listening.sentiment import Scorer, fold, get_scorer
+from listening.analyze.sentiment import Scorer, fold, get_scorer
 
 _WORD = re.compile(r"[^\W_]+")
 # Split at sentence ends (. ! ? … line break, as the scorer does) and before contrast markers, so
@@ -51,7 +51,7 @@ def _matcher(terms: dict[str, list[str]]) -> Matcher:
 def default_terms() -> dict[str, list[str]]:
     """Aspect → terms, from the packaged lexicon."""
     terms: dict[str, list[str]] = {}
-    text = files("listening.lexicon").joinpath("aspects.tsv").read_text(encoding="utf-8")
+    text = files("listening.analyze.lexicon").joinpath("aspects.tsv").read_text(encoding="utf-8")
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
             aspect, term = line.split("\t")[:2]

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from listening import sentiment
+from listening.analyze import sentiment
+from listening.analyze.sentiment import SentimentResult, fold, get_scorer, label_for
 from listening.models import stable_id
-from listening.sentiment import SentimentResult, fold, get_scorer, label_for
 
 if TYPE_CHECKING:
     import duckdb

@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from listening.fetch import FetchResult
+from listening.collect.fetch import FetchResult
 
 ACTIVE, BACKOFF, DISABLED = "active", "backoff", "disabled"
 REDIRECT_CONFIRMATIONS = 2

@@ -42,11 +42,11 @@ def analyze(
     rescore: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
-    from listening.adapter import current_adapter
-    from listening.aspects import tag_aspects
-    from listening.matching import TextIndex, parse_query
-    from listening.sentiment import get_scorer
-    from listening.target import get_target_scorer, version
+    from listening.analyze.adapter import current_adapter
+    from listening.analyze.aspects import tag_aspects
+    from listening.analyze.matching import TextIndex, parse_query
+    from listening.analyze.sentiment import get_scorer
+    from listening.analyze.target import get_target_scorer, version
 
     fingerprint = queries_fingerprint(config)
     sentiment_version = version()
@@ -83,7 +83,7 @@ def analyze(
                 index = TextIndex(haystack)
                 matches = [(b, m) for b, q in queries if (m := q.match(index)).matched]
                 for brand, match in matches:
-                    # Each brand is scored on the clauses about it (listening.target).
+                    # Each brand is scored on the clauses about it (listening.analyze.target).
                     others = [sp for b, m in matches if b is not brand for sp in m.spans]
                     result = targets.score(
                         haystack, match.spans, lang, others=others, title_end=title_end

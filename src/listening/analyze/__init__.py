@@ -1,0 +1,1 @@
+"""The analyze stage: brand queries, language, French sentiment toward a brand, aspects."""

@@ -1,0 +1,1 @@
+"""The build stage: marts, alerts and campaigns, from the store's raw tables."""
