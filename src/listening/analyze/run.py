@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 
+from listening import store
 from listening.config import Config
 from listening.models import stable_id
 
@@ -71,8 +72,7 @@ def analyze(
         params,
     ).fetchall()
     stats = AnalyzeStats(n_documents=len(todo))
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             rows = []
@@ -128,10 +128,6 @@ def analyze(
             stats.n_mentions += len(rows)
             if on_progress:
                 on_progress(min(start + BATCH, len(todo)), len(todo))
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return stats
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import duckdb
 
+from listening import store
 from listening.errors import ListeningError
 from listening.models import stable_id
 
@@ -137,14 +138,9 @@ def import_campaigns(
     con: duckdb.DuckDBPyConnection, campaigns: list[Campaign], now: datetime | None = None
 ) -> int:
     """Upsert all the campaigns in one transaction; return how many."""
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         for c in campaigns:
             add_campaign(con, c, now)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return len(campaigns)
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from listening import store
 from listening.config import Config
 from listening.days import local_date
 from listening.errors import ListeningError
@@ -200,8 +201,7 @@ def build(
     stats.n_expired = privacy.before_build(con, config, now).n_documents
     check_range(con, config, as_of)
     con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         variables = sql_variables(config, as_of)
         for name, value in variables.items():
             con.execute(f"set variable {name} = ?", [value])
@@ -255,10 +255,6 @@ def build(
                 time.perf_counter() - started,
             ],
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     if url:
         stats.n_sent, stats.n_failed = alerts.deliver_pending(
             con, config, now, url, **(delivery_options or {})

@@ -185,7 +185,8 @@ def _parse_feed(
     body, charset_note = _fix_utf8_declared_latin(body, hdrs)
     d = None
     if fast and not defused and not charset_note:
-        from listening.collect import fastfeed  # imports lxml and feedparser: kept out of DAG parsing
+        # fastfeed imports lxml and feedparser: kept out of DAG parsing
+        from listening.collect import fastfeed
 
         d = fastfeed.parse(body, hdrs)
     if d is None:

@@ -154,14 +154,9 @@ def migrate(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list
     for m in known:
         if m.version in applied:
             continue
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(m.sql)
             con.execute("insert into schema_migrations values (?, ?, ?)", [m.version, m.name, now])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         done.append(m)
     if done:
         con.execute(
@@ -169,6 +164,19 @@ def migrate(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list
             "'Schema migrations applied to this store (sql/migrations).'"
         )
     return done
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, *, keep: bool = True) -> Iterator[None]:
+    """One transaction around the block: committed at its end (rolled back instead when
+    ``keep`` is false, as a dry run does), rolled back if the block raises."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit" if keep else "rollback")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from listening import store
 from listening.store.privacy import (
     ANY_SITE,
     PSEUDONYM_PREFIX,
@@ -54,8 +55,7 @@ class ErasureStats:
 
 def expire(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> ErasureStats:
     """Delete documents published before ``cutoff`` (with what derives from them)."""
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         con.execute(
             "create or replace temp table erased as select document_id, parent_id "
             "from raw.documents where published_at < ?",
@@ -67,10 +67,6 @@ def expire(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> E
         ).fetchone()[0]
         if stats.total:
             audit(con, "retention", now, stats)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     db = store_file(con)
     if db is not None:
         stats.n_files += _expire_failure_notes(db, cutoff)
@@ -219,8 +215,7 @@ def forget(
 ) -> ErasureStats:
     """Erase a person from the store and the files beside it; add them to the suppression
     list. With ``dry_run`` nothing changes: the counts say what would go."""
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con, keep=not dry_run):
         con.execute(
             "create or replace temp table erased as select document_id, parent_id, "
             "substr(md5(author_key(author) || '@' || url_site(url)), 1, 16) as author_id "
@@ -255,10 +250,6 @@ def forget(
             )
             stats.n_files = _clean_files(con, db, staging, who)
             audit(con, "forget", now, stats)
-        con.execute("rollback" if dry_run else "commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     if not dry_run:
         request_compaction(con)
     return stats

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from listening import store
 from listening.models import stable_id
 
 if TYPE_CHECKING:
@@ -179,8 +180,7 @@ def ingest_failures(con: duckdb.DuckDBPyConnection, db: Path, now: datetime) -> 
             read.append(path)
         except (OSError, ValueError) as exc:
             log.warning("leaving the unreadable failure file %s pending: %s", path, exc)
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         for r in records:
             failed_at = datetime.fromisoformat(r["failed_at"])
             delivery = r.get("delivery") or "stored"
@@ -206,10 +206,6 @@ def ingest_failures(con: duckdb.DuckDBPyConnection, db: Path, now: datetime) -> 
                     now,
                 ],
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     done = failures_dir(db) / "ingested"
     done.mkdir(exist_ok=True)
     for path in read:

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from listening import store
 from listening.collect.crawl import FeedState, Unit, source_id
 from listening.config import Config
 
@@ -197,8 +198,7 @@ def load_staged(
     if not units:
         _cleanup(staging, con)
         return stats
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         _read_documents(con, units)
         apply_at_load(con, config, now)
         stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
@@ -216,10 +216,6 @@ def load_staged(
         )
         _write_states(con, list(latest.values()), now)
         stats.n_duplicates_linked = _link_near_duplicates(con)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     _cleanup(staging, con)
     return stats
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from listening import store
 from listening.errors import ListeningError
 
 LABELS = ("positive", "neutral", "negative")
@@ -211,8 +212,7 @@ def ingest_overrides(con: duckdb.DuckDBPyConnection, db: Path, now: datetime) ->
         )
         for r in latest.values()
     ]
-    con.execute("begin transaction")
-    try:
+    with store.transaction(con):
         con.executemany(
             "insert into raw.sentiment_overrides "
             "(mention_id, sentiment_label, note, created_by, created_at) "
@@ -222,10 +222,6 @@ def ingest_overrides(con: duckdb.DuckDBPyConnection, db: Path, now: datetime) ->
             "created_by = excluded.created_by, created_at = excluded.created_at",
             rows,
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     for path, _ in pending:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from listening import store
 from listening.errors import ListeningError
 
 if TYPE_CHECKING:
@@ -272,16 +273,11 @@ def before_build(con: duckdb.DuckDBPyConnection, config, now: datetime) -> Erasu
         return ErasureStats()
     if config.settings.pseudonymize_authors:
         key = pseudonym_key()
-        con.execute("begin transaction")
-        try:
+        with store.transaction(con):
             n = _pseudonymize_table(con, "raw.documents", config, key)
             if n:
                 _pseudonymize_alerts(con, key)
                 audit(con, "pseudonymize", now, ErasureStats(n_documents=n))
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         if n:
             request_compaction(con)
     stats = ErasureStats()
