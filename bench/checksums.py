@@ -39,6 +39,7 @@ RUN_CLOCK = {
     "run_id",
     "trained_at",
     "updated_at",
+    "input_hash",  # a hash of the mention's row, analyzed_at included
     "seconds",
     "duration_s",
 }
