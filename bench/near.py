@@ -19,7 +19,8 @@ import argparse
 import time
 from bisect import bisect_left, bisect_right
 
-from listening.analyze.matching import MAX_NEAR, TextIndex, parse_query
+from listening.analyze.matching import TextIndex
+from listening.analyze.query import MAX_NEAR, parse_query
 
 SENTENCE = "franchement la box Telzio tombe en panne tous les soirs depuis la mise à jour"
 

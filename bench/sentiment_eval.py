@@ -40,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from listening.analyze.sentiment import SENTIMENT_VERSION, Scorer
+from listening.analyze.sentiment import SENTIMENT_VERSION
+from listening.analyze.sentiment.scorer import Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -60,7 +60,7 @@ def make_scorer(kind: str, adapter_file: str | None):
         vader = SentimentIntensityAnalyzer()
         fn = vader.polarity_scores
     else:
-        from listening.analyze.sentiment import Scorer
+        from listening.analyze.sentiment.scorer import Scorer
 
         scorer = Scorer()
         if kind == "adapter":
@@ -121,7 +121,7 @@ def warm(fns: dict, texts: list[str], repeat: int) -> dict[str, float]:
 def train_adapter(path: Path) -> int:
     """An adapter fitted on our own labelled sentences; returns its vocabulary size."""
     from listening.analyze.adapter import _fit, _to_adapter
-    from listening.analyze.sentiment import get_scorer
+    from listening.analyze.sentiment.scorer import get_scorer
     from sentiment_eval import DATA, load_tsv  # beside this file
 
     rows = load_tsv(DATA / "sentiment_fr.tsv") + [
@@ -138,7 +138,7 @@ def train_adapter(path: Path) -> int:
 def memory(adapter_file: Path, texts: list[str]) -> tuple[float, float]:
     """MiB allocated by loading the scorer (warmed up), then by loading the adapter."""
     from listening.analyze.adapter import Adapter
-    from listening.analyze.sentiment import Scorer
+    from listening.analyze.sentiment.scorer import Scorer
 
     tracemalloc.start()
     scorer = Scorer()

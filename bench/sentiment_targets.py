@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from listening.analyze.sentiment import get_scorer
+from listening.analyze.sentiment.scorer import get_scorer
 from listening.analyze.target import TargetScorer, target_spans
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "sentiment_targets.tsv"

@@ -14,7 +14,7 @@ from listening.analyze.adapter import (
     needs_training,
     train,
 )
-from listening.analyze.sentiment import get_scorer
+from listening.analyze.sentiment.scorer import get_scorer
 from listening.cli import main
 from listening.config import load_config
 
@@ -241,7 +241,7 @@ def test_an_adapted_score_and_its_explanation_do_not_depend_on_string_hashing(tm
     probe = (
         "import json, sys, duckdb\n"
         "from listening.analyze.adapter import current_adapter\n"
-        "from listening.analyze.sentiment import get_scorer\n"
+        "from listening.analyze.sentiment.scorer import get_scorer\n"
         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
         "adapter = current_adapter(con)\n"
         "out = []\n"

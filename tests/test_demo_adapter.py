@@ -2,7 +2,7 @@
 
 from listening import store
 from listening.analyze.adapter import current_adapter, mention_text
-from listening.analyze.sentiment import get_scorer
+from listening.analyze.sentiment.scorer import get_scorer
 from listening.demo.world import DEFAULT_END, build_world
 
 

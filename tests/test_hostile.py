@@ -205,7 +205,7 @@ def test_hostile_brand_query_is_a_one_line_config_error(tmp_path, query, reason)
 
 
 def test_near_at_the_cap_still_matches_both_ways():
-    from listening.analyze.matching import MAX_NEAR, parse_query
+    from listening.analyze.query import MAX_NEAR, parse_query
 
     gap = " ".join(["mot"] * (MAX_NEAR - 1))
     query = parse_query(f"Telzio NEAR/{MAX_NEAR} panne")
@@ -347,7 +347,7 @@ def test_web_junk_is_cleaned_before_storage_and_matching(tmp_path, feed_server):
 
 
 def test_invisible_characters_do_not_hide_a_brand_and_spans_stay_true():
-    from listening.analyze.matching import parse_query
+    from listening.analyze.query import parse_query
 
     text = "J'aime Ac\u200bme, pas \u202eAcme\u202c Anvil"
     match = parse_query('Acme NOT "Acme Anvil"').match("La box Ac\u200bme")

@@ -13,7 +13,7 @@ FORBIDDEN = ("fuzzywuzzy", "vaderSentiment_fr.vaderSentiment", "vaderSentiment_f
 def test_scoring_and_training_never_load_vader_code_or_fuzzywuzzy():
     code = (
         "import sys\n"
-        "from listening.analyze.sentiment import get_scorer\n"
+        "from listening.analyze.sentiment.scorer import get_scorer\n"
         "from listening import pipeline\n"
         "from listening.analyze import adapter, aspects, run\n"
         "r = get_scorer().score(\"Je n'aime pas du tout, à fuir\", 'fr')\n"

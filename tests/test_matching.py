@@ -4,7 +4,9 @@ import dataclasses
 
 import pytest
 
-from listening.analyze.matching import BrandQuery, Match, TextIndex, explain, normalise, parse_query
+from listening.analyze.folding import fold_unicode
+from listening.analyze.matching import Match, TextIndex
+from listening.analyze.query import BrandQuery, explain, parse_query
 from listening.errors import ListeningError, QuerySyntaxError
 
 # (query, text, expected match)
@@ -156,7 +158,7 @@ def test_matched_terms_and_spans(query, text, terms, spans):
     result = BrandQuery(query).match(text)
     assert result == Match(matched=bool(terms), terms=terms, spans=spans)
     for start, end in result.spans:
-        assert normalise(text[start:end])  # spans cover words of the original text
+        assert fold_unicode(text[start:end])  # spans cover words of the original text
 
 
 # (query, position, words in the message)
@@ -230,8 +232,8 @@ def test_syntax_errors(query, position, message):
         ("plain ASCII", "plain ascii"),
     ],
 )
-def test_normalise(text, expected):
-    assert normalise(text) == expected
+def test_fold_unicode(text, expected):
+    assert fold_unicode(text) == expected
 
 
 def test_api_shape():

@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from listening.analyze.sentiment import (
-    SENTIMENT_VERSION,
-    Scorer,
-    SentimentResult,
-    get_scorer,
-    label_for,
-)
+from listening.analyze.sentiment import SENTIMENT_VERSION, SentimentResult, label_for
+from listening.analyze.sentiment.scorer import Scorer, get_scorer
 from listening.errors import ListeningError
 
 DATA = Path(__file__).parent / "data" / "sentiment_fr.tsv"
@@ -314,7 +309,8 @@ def test_a_moving_word_takes_the_sign_of_what_moves(scorer, text, label):
 
 def test_a_moving_word_without_what_moves_keeps_its_lexicon_value(scorer):
     said = scorer.score("Elle augmente le volume.").explanation
-    assert [x["weight"] for x in said if x["term"] == "augmente"] == [scorer.lexicon["augmente"]]
+    in_lexicon = scorer.lexicon.words["augmente"]
+    assert [x["weight"] for x in said if x["term"] == "augmente"] == [in_lexicon]
     moved = scorer.score("La fréquentation augmente.").explanation
     assert [x["weight"] for x in moved if x["term"] == "augmente"] == [1.8]
 
@@ -404,7 +400,7 @@ def test_a_negation_reaches_the_first_opinion_word_only(scorer):
 def test_same_length_folding_is_the_scorers_folding_minus_the_widened_letters():
     """Target scoring finds brands and connectors by offsets in folded text: one folding
     rule, the scorer's, without the letters it widens (œ → oe)."""
-    from listening.analyze.sentiment import fold, fold_same_length
+    from listening.analyze.folding import fold, fold_same_length
 
     text = "Très DÉÇU par l’Œuvre du SAV, à fuir"
     assert len(fold_same_length(text)) == len(text)

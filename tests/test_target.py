@@ -257,7 +257,7 @@ def test_explanation_lists_the_words_of_the_clause_and_marks_the_contrast():
 
 def test_n_a_jamais_negates_like_ne_jamais():
     # sentiment.py fix found on this set: "n'a jamais" was read as "à jamais" (no negation)
-    from listening.analyze.sentiment import get_scorer
+    from listening.analyze.sentiment.scorer import get_scorer
 
     scorer = get_scorer()
     assert scorer.score("Free n'a jamais eu de panne chez moi.").label == "positive"

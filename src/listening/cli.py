@@ -551,7 +551,7 @@ def cmd_forget(args, out: Output) -> int:
 
 
 def cmd_match(args, out: Output) -> int:
-    from listening.analyze.matching import explain, parse_query
+    from listening.analyze.query import explain, parse_query
     from listening.errors import QuerySyntaxError
 
     out.result(explain(args.query, args.text))

@@ -264,7 +264,7 @@ class _Validator:
                 )
 
     def brands(self, raw: Any) -> tuple[Brand, ...]:
-        from listening.analyze.matching import parse_query
+        from listening.analyze.query import parse_query
 
         out: list[Brand] = []
         seen: set[str] = set()

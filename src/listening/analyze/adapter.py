@@ -27,7 +27,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from listening.analyze import sentiment
-from listening.analyze.sentiment import SentimentResult, fold, get_scorer, label_for
+from listening.analyze.folding import fold
+from listening.analyze.sentiment import SentimentResult, label_for
+from listening.analyze.sentiment.scorer import get_scorer
 from listening.models import stable_id
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 
-from listening.analyze.sentiment import Scorer, fold, get_scorer
+from listening.analyze.folding import fold
+from listening.analyze.sentiment.scorer import Scorer, get_scorer
 
 _WORD = re.compile(r"[^\W_]+")
 # Split at sentence ends (. ! ? … line break, as the scorer does) and before contrast markers, so

@@ -45,8 +45,9 @@ def analyze(
 ) -> AnalyzeStats:
     from listening.analyze.adapter import current_adapter
     from listening.analyze.aspects import tag_aspects
-    from listening.analyze.matching import TextIndex, parse_query
-    from listening.analyze.sentiment import get_scorer
+    from listening.analyze.matching import TextIndex
+    from listening.analyze.query import parse_query
+    from listening.analyze.sentiment.scorer import get_scorer
     from listening.analyze.target import get_target_scorer, version
 
     fingerprint = queries_fingerprint(config)
