@@ -71,13 +71,13 @@ def listening_collect():
     def plan() -> list[str]:
         """Write the plan of due sources. XCom: their names, and the plan's path (key plan_path)."""
         from listening import pipeline
-        from listening.store.load import units_from_plan_file
+        from listening.collect.staging import read_plan
         from listening_runtime import log, resolve_config_and_store, run_time
 
         context = get_current_context()
         config, db = resolve_config_and_store()
         path = pipeline.plan_collect(config, db, run_time(context), say=log)
-        names = [u.name for u in units_from_plan_file(path)]
+        names = [u.name for u in read_plan(path)]
         log(f"{len(names)} source(s) due: {', '.join(names) or 'none'}")
         # Only the return value can be mapped over; the path travels under its own key.
         context["ti"].xcom_push(key="plan_path", value=str(path))

@@ -18,10 +18,10 @@ from listening.collect.fetch import (
     Fetcher,
     FetchJob,
     FetchPolicy,
-    FetchQueue,
     FetchResult,
     parse_retry_after,
 )
+from listening.collect.fetchqueue import FetchQueue
 from listening.collect.guard import FIX
 
 # Fixtures feed_server, make_feed_server, blackhole_url and connect_log from tests/feedserver.py;
@@ -462,11 +462,11 @@ def test_a_job_added_while_others_run_keeps_the_caps(feed_server):
 def test_each_jobs_host_is_read_once_whatever_the_backlog(feed_server, monkeypatch):
     """Starting a job never walks the waiting ones (a run of 300 feeds on one host once cost
     44,000 URL parses)."""
-    from listening.collect import fetch
+    from listening.collect import fetchqueue
 
     calls = []
-    real = fetch._host_key
-    monkeypatch.setattr(fetch, "_host_key", lambda url: calls.append(url) or real(url))
+    real = fetchqueue._host_key
+    monkeypatch.setattr(fetchqueue, "_host_key", lambda url: calls.append(url) or real(url))
     feed_server.static("/f.xml", RSS)
     jobs = [FetchJob(f"k{i}", feed_server.url(f"/f.xml?{i}")) for i in range(60)]
     done = list(fetcher(max_per_host=2, max_total=8).fetch_many(jobs))

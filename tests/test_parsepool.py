@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from listening.collect.crawl import ParseTask, parse_body
 from listening.collect.parsepool import ParsePool, ParserDied
+from listening.collect.parsetask import ParseTask, parse_body
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 

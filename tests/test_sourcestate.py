@@ -116,7 +116,7 @@ def test_disabled_after_max_failures():
     state = step(state, failed(None, "timeout", error="timed out"), max_failures=3)
     assert state.state == "disabled" and state.next_fetch_at is None
     assert "3 failures in a row" in state.disabled_reason and "re-enable" in state.disabled_reason
-    assert not state.is_due(NOW + timedelta(days=365))
+    assert not state.is_due_at(NOW + timedelta(days=365))
     # A disabled source stays disabled whatever happens until a user re-enables it.
     assert step(state, ok()) == state
 
@@ -177,12 +177,12 @@ def test_reenable():
     back = reenable(state, later)
     assert back.state == "active" and back.consecutive_failures == 0
     assert back.disabled_reason is None and back.next_fetch_at == later
-    assert back.is_due(later)
+    assert back.is_due_at(later)
     again = step(back, failed(), now=later)
     assert again.state == "backoff" and again.consecutive_failures == 1
 
 
 def test_is_due():
-    assert SourceState(URL).is_due(NOW)
+    assert SourceState(URL).is_due_at(NOW)
     scheduled = SourceState(URL, next_fetch_at=NOW + timedelta(minutes=5))
-    assert not scheduled.is_due(NOW) and scheduled.is_due(NOW + timedelta(minutes=5))
+    assert not scheduled.is_due_at(NOW) and scheduled.is_due_at(NOW + timedelta(minutes=5))

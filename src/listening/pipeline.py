@@ -14,16 +14,12 @@ from pathlib import Path
 from listening import store
 from listening.analyze.run import AnalyzeStats, analyze
 from listening.build.marts import BuildStats, build
-from listening.collect.crawl import UnitResult, fetch_units, new_run_id
+from listening.collect.crawl import fetch_units
+from listening.collect.plan import due_units, sync_sources
+from listening.collect.staging import new_run_id, read_plan, write_plan
+from listening.collect.work import UnitResult
 from listening.config import Config
-from listening.store.load import (
-    LoadStats,
-    load_staged,
-    plan,
-    sync_sources,
-    unit_to_plan_file,
-    units_from_plan_file,
-)
+from listening.store.load import LoadStats, load_staged
 
 Say = Callable[[str], None]
 
@@ -72,11 +68,8 @@ def plan_collect(config: Config, db: Path, now: datetime, say: Say | None = None
     with store.open_writer(db, on_wait=say, publish_after=False) as con:
         sync_sources(con, config, now)
         load_staged(con, staging, now, config)
-        units = plan(con, config, now)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / "plan.json"
-    unit_to_plan_file(units, path)
-    return path
+        units = due_units(con, config, now)
+    return write_plan(units, run_dir)
 
 
 def fetch_planned(
@@ -88,7 +81,7 @@ def fetch_planned(
     on_progress: Callable[[str], None] | None = None,
 ) -> list[UnitResult]:
     """Fetch the planned units (all, or those named in ``only``) into the run's folder."""
-    units = units_from_plan_file(plan_path)
+    units = read_plan(plan_path)
     if only is not None:
         units = [u for u in units if u.name in only]
     return fetch_units(units, config, plan_path.parent, now, on_progress=on_progress)
@@ -116,7 +109,7 @@ def collect(
 ) -> CollectStats:
     now = now or _now()
     plan_path = plan_collect(config, db, now, say)
-    units = units_from_plan_file(plan_path)
+    units = read_plan(plan_path)
     stats = CollectStats(run_id=plan_path.parent.name, n_units=len(units))
     done = 0
 

@@ -7,7 +7,7 @@ loop can wait on fetches and parses together.
 Plain ``subprocess`` workers rather than ``multiprocessing``: a spawned ``multiprocessing``
 worker imports its parent's ``__main__`` again (the Airflow task runner, a bench script), and
 forking is unsafe once the fetch threads run. Each worker here is a fresh interpreter that
-imports only ``listening.collect.crawl`` (about 25 MB), whatever process started it.
+imports only ``listening.collect.parsetask`` (about 25 MB), whatever process started it.
 
 Messages are length-prefixed pickles of ``(function, args)`` and ``(ok, value)``; functions
 are module-level, so pickle sends their names. Only the pool's own children read them.
@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 # what the parse tasks need, imported while the first fetches run
-PRELOAD = "listening.collect.crawl"
+PRELOAD = "listening.collect.parsetask"
 
 
 class ParserDied(RuntimeError):

@@ -1,4 +1,9 @@
-"""A source's health and schedule, computed from its previous state and its latest fetch.
+"""A source's state: the one record of what we know about a fetchable URL, and its next
+state, computed from the previous one and the latest fetch.
+
+``SourceState`` is a ``raw.sources`` row as fetching sees it (a configured source or a comment
+thread under it). Its datetimes are ``datetime`` objects; ``to_json``/``from_json`` are the one
+place where they become the ISO strings of the staging files (``listening.collect.staging``).
 
 ``next_state`` is pure: no I/O and no clock (``now`` is passed in), and the jitter comes from
 ``rng`` or, when none is given, from a generator seeded by the source and ``now``, so re-running a
@@ -20,10 +25,15 @@ Rules, and why:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from listening.collect.fetch import FetchResult
+from listening.config import Source
+from listening.models import stable_id
+
+if TYPE_CHECKING:
+    from listening.collect.fetch import FetchResult
 
 ACTIVE, BACKOFF, DISABLED = "active", "backoff", "disabled"
 REDIRECT_CONFIRMATIONS = 2
@@ -32,11 +42,23 @@ JITTER = 0.2
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
 
 
-@dataclass(frozen=True)
-class SourceState:
-    """What we remember about a source between fetches (one ``source_state`` row)."""
+def source_id(source: Source) -> str:
+    return stable_id("source", source.name)
 
-    url: str  # current URL: the configured one, or where it permanently moved
+
+def child_id(parent_id: str, url: str) -> str:
+    return stable_id("thread", parent_id, url)
+
+
+@dataclass(kw_only=True)
+class SourceState:
+    """What we remember about a source or a comment thread between fetches (one
+    ``raw.sources`` row). Fields are in the order of the staging JSON's keys."""
+
+    source_id: str = ""
+    url: str = field(kw_only=False)  # current URL: the configured one, or where it moved
+    # feed | site | page | comments ; threads: 'comments' (a feed) or 'page' (HTML)
+    kind: str = "feed"
     state: str = ACTIVE  # 'active' | 'backoff' | 'disabled'
     etag: str | None = None
     last_modified: str | None = None
@@ -44,13 +66,39 @@ class SourceState:
     redirect_count: int = 0  # consecutive fetches that saw pending_redirect
     consecutive_failures: int = 0
     next_fetch_at: datetime | None = None  # None: due now
-    disabled_reason: str | None = None
+    last_fetch_at: datetime | None = None
     last_status: int | None = None
     last_error: str | None = None
-    last_fetch_at: datetime | None = None
+    disabled_reason: str | None = None
+    feed_url: str | None = None  # kind 'site': the feed found by autodiscovery
+    thread_url: str | None = None  # threads: the post
+    post_id: str | None = None
+    n_comments_announced: int | None = None
+    last_new_document_at: datetime | None = None
+    is_due: bool = True  # planned: fetch it in this run
 
-    def is_due(self, now: datetime) -> bool:
+    def is_due_at(self, now: datetime) -> bool:
         return self.state != DISABLED and (self.next_fetch_at is None or self.next_fetch_at <= now)
+
+    def to_json(self) -> dict[str, Any]:
+        """The staging files' form: datetimes as ISO strings."""
+        return {
+            f.name: v.isoformat() if isinstance(v := getattr(self, f.name), datetime) else v
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SourceState:
+        return cls(
+            **{k: datetime.fromisoformat(v) if k in _DATETIMES and v else v for k, v in d.items()}
+        )
+
+
+_DATETIMES = frozenset(f.name for f in fields(SourceState) if f.name.endswith("_at"))
+# The columns of ``raw.sources`` that hold a source's state (read by the plan, written by load).
+STATE_COLUMNS = [
+    f.name for f in fields(SourceState) if f.name not in ("source_id", "kind", "is_due")
+]
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -281,6 +281,7 @@ def _redact_documents(con: duckdb.DuckDBPyConnection, spellings: list[str]) -> i
 def _clean_files(con: duckdb.DuckDBPyConnection, db: Path, staging: Path, who: Person) -> int:
     """Staged documents of the person are dropped (the rest of each file is kept, name
     redacted); failure notes and pending corrections naming them are rewritten."""
+    from listening.collect.staging import document_files
     from listening.store.failures import failures_dir
     from listening.store.overrides import overrides_dir
 
@@ -288,7 +289,7 @@ def _clean_files(con: duckdb.DuckDBPyConnection, db: Path, staging: Path, who: P
     erased_mentions = {
         r[0] for r in con.execute("select mention_id from erased_mentions").fetchall()
     }
-    for path in sorted(staging.glob("*/*.documents.jsonl")) if staging.is_dir() else []:
+    for path in document_files(staging):
         lines = path.read_text("utf-8").splitlines()
         kept = []
         for line in lines:

@@ -1,144 +1,30 @@
-"""The store side of collection: sync configured sources, plan due fetches, load staging files.
+"""The writer side of collection: move complete staged units into the store.
 
-Everything here runs inside the single writer (see ``listening.store.open_writer``).
+Runs inside the single writer (see ``listening.store.open_writer``). What the staging files are
+and how they are named is ``listening.collect.staging``; what is due is ``listening.collect.plan``.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from listening import store
-from listening.collect.crawl import FeedState, Unit, source_id
+from listening.collect import staging as staged
+from listening.collect.staging import StagedUnit
+from listening.collect.state import STATE_COLUMNS, SourceState
 from listening.config import Config
-
-_STATE_COLUMNS = [
-    f.name for f in fields(FeedState) if f.name not in ("source_id", "kind", "is_due")
-]
 
 # Texts shorter than this are too generic ("Merci !", "Top") to call near-duplicates.
 NEAR_DUP_MIN_CHARS = 280
 # A 64-bit simhash differing in at most 3 bits: the usual threshold for near-duplicate web
 # pages (Manku, Jain & Das Sarma, "Detecting near-duplicates for web crawling", WWW 2007).
 NEAR_DUP_MAX_BITS = 3
-
-
-def sync_sources(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> None:
-    """Make ``raw.sources`` hold every configured source; a changed URL restarts its state.
-
-    A source no longer in the config is marked ``removed`` (never fetched, its documents and
-    history kept); put it back and it is active again.
-    """
-    srcs = config.sources
-    # One set-based statement per case instead of two point queries per source.
-    con.execute(
-        "create or replace temp table configured as select unnest(?::varchar[]) as source_id, "
-        "unnest(?::varchar[]) as name, unnest(?::varchar[]) as url, "
-        "unnest(?::varchar[]) as kind, unnest(?::varchar[]) as channel",
-        [
-            [source_id(s) for s in srcs],
-            [s.name for s in srcs],
-            [s.url for s in srcs],
-            [s.kind for s in srcs],
-            [s.channel for s in srcs],
-        ],
-    )
-    con.execute(
-        "update raw.sources as s set url = c.url, configured_url = c.url, etag = null, "
-        "last_modified = null, pending_redirect = null, redirect_count = 0, "
-        "consecutive_failures = 0, state = 'active', disabled_reason = null, "
-        "next_fetch_at = null, feed_url = null, kind = c.kind, channel = c.channel, "
-        "updated_at = ? from configured as c "
-        "where s.source_id = c.source_id and s.configured_url is distinct from c.url",
-        [now],
-    )
-    con.execute(
-        "update raw.sources as s set kind = c.kind, channel = c.channel from configured as c "
-        "where s.source_id = c.source_id "
-        "and (s.kind is distinct from c.kind or s.channel is distinct from c.channel)"
-    )
-    con.execute(
-        "update raw.sources set state = case when source_id in "
-        "(select source_id from configured) then 'active' else 'removed' end, "
-        "disabled_reason = case when source_id in (select source_id from configured) "
-        "then null else 'no longer in the config; its documents are kept; add it back to "
-        "fetch it again' end, next_fetch_at = null, updated_at = ? "
-        "where is_configured and parent_source_id is null and "
-        "(state = 'removed') = (source_id in (select source_id from configured))",
-        [now],
-    )
-    con.execute(
-        "insert into raw.sources (source_id, name, url, configured_url, kind, channel, "
-        "is_configured, state, created_at, updated_at) "
-        "select source_id, name, url, url, kind, channel, true, 'active', ?, ? "
-        "from configured where source_id not in (select source_id from raw.sources)",
-        [now, now],
-    )
-
-
-def plan(con: duckdb.DuckDBPyConnection, config: Config, now: datetime) -> list[Unit]:
-    """The units with something due now (a source disabled in the config is skipped)."""
-    quiet = config.settings.thread_quiet_days
-    cols = ", ".join(["source_id", "kind", *_STATE_COLUMNS])
-    wanted = {source_id(src): src for src in config.sources if src.enabled}
-    if not wanted:
-        return []
-    # Two queries in all (mains, then their children) instead of two per source.
-    ids = list(wanted)
-    cur = con.execute(
-        f"select {cols} from raw.sources where source_id in (select unnest(?::varchar[]))",
-        [ids],
-    )
-    desc = cur.description
-    mains = {r[0]: r for r in cur.fetchall()}
-    cur = con.execute(
-        f"select parent_source_id, {cols} from raw.sources "
-        "where parent_source_id in (select unnest(?::varchar[])) order by parent_source_id, url",
-        [ids],
-    )
-    child_desc = cur.description[1:]
-    children: dict[str, list] = {}
-    for r in cur.fetchall():
-        children.setdefault(r[0], []).append(r[1:])
-    units = []
-    for sid, src in wanted.items():
-        main = _feed_state(mains[sid], desc, now, quiet_days=None)
-        kids = [_feed_state(r, child_desc, now, quiet_days=quiet) for r in children.get(sid, [])]
-        unit = Unit(
-            {"name": src.name, "url": src.url, "kind": src.kind, "channel": src.channel},
-            main,
-            kids,
-        )
-        if unit.is_due:
-            units.append(unit)
-    return units
-
-
-def _feed_state(row, description, now: datetime, quiet_days: int | None) -> FeedState:
-    d = {c[0]: v for c, v in zip(description, row, strict=True)}
-    for k, v in d.items():
-        if isinstance(v, datetime):
-            d[k] = v.isoformat()
-    fs = FeedState(**d)
-    nxt = datetime.fromisoformat(fs.next_fetch_at) if fs.next_fetch_at else None
-    fs.is_due = fs.state != "disabled" and (nxt is None or nxt <= now)
-    if quiet_days is not None and fs.last_new_document_at:
-        # A thread quiet for long stops being polled; a new comment count on its post
-        # (slash:comments / thr:total) wakes it up again (see collect._discover_children).
-        age = now - datetime.fromisoformat(fs.last_new_document_at)
-        if age.days >= quiet_days:
-            fs.is_due = False
-    return fs
-
-
-# -- loading ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -150,16 +36,12 @@ class LoadStats:
 
 
 def pending_units(staging: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
-    """Complete, not yet loaded units (``*.state.json``), oldest run first."""
-    if not staging.is_dir():
+    """Complete, not yet loaded units (their state files), oldest run first."""
+    units = staged.complete_units(staging)
+    if not units:
         return []
     loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
-    out = []
-    for path in sorted(staging.glob("*/*.state.json")):
-        key = f"{path.parent.name}/{path.name}"
-        if key not in loaded:
-            out.append(path)
-    return out
+    return [path for path in units if staged.unit_key(path) not in loaded]
 
 
 _DOC_COLUMNS = {
@@ -202,16 +84,16 @@ def load_staged(
         _read_documents(con, units)
         apply_at_load(con, config, now)
         stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
-        states = [json.loads(state_path.read_text("utf-8")) for state_path in units]
+        states = [staged.read_unit(state_path) for state_path in units]
         latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
         con.execute(
             "insert into raw.staged_files select unnest(?::varchar[]), unnest(?::varchar[]), "
             "?, unnest(?::bigint[])",
             [
-                [f"{p.parent.name}/{p.name}" for p in units],
+                [staged.unit_key(p) for p in units],
                 [p.parent.name for p in units],
                 now,
-                [state.get("n_documents", 0) for state in states],
+                [state.n_documents for state in states],
             ],
         )
         _write_states(con, list(latest.values()), now)
@@ -320,7 +202,7 @@ def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
     runs: list[str] = []
     seqs: list[int] = []
     for seq, state_path in enumerate(units):
-        docs_path = state_path.with_name(state_path.name.replace(".state.json", ".documents.jsonl"))
+        docs_path = staged.documents_path(state_path)
         if docs_path.exists() and docs_path.stat().st_size:
             files.append(str(docs_path))
             runs.append(state_path.parent.name)
@@ -350,26 +232,26 @@ def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
 
 
 def _apply_states(
-    con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], now: datetime
-) -> dict[str, dict[str, Any]]:
+    con: duckdb.DuckDBPyConnection, states: list[StagedUnit], now: datetime
+) -> dict[str, SourceState]:
     """Register comment threads seen for the first time; each source's newest state."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, SourceState] = {}
     new: dict[str, tuple] = {}
     for state in states:
-        latest[state["main"]["source_id"]] = state["main"]
-        for child in state["children"]:
-            latest[child["source_id"]] = child
+        latest[state.main.source_id] = state.main
+        for child in state.children:
+            latest[child.source_id] = child
             new.setdefault(
-                child["source_id"],
+                child.source_id,
                 (
-                    child["source_id"],
-                    state["source"]["name"],
-                    state["source_id"],
-                    child["url"],
-                    child["kind"],
-                    state["source"]["channel"],
-                    child["thread_url"],
-                    child["post_id"],
+                    child.source_id,
+                    state.source["name"],
+                    state.source_id,
+                    child.url,
+                    child.kind,
+                    state.source["channel"],
+                    child.thread_url,
+                    child.post_id,
                 ),
             )
     if new:
@@ -385,23 +267,24 @@ def _apply_states(
     return latest
 
 
-def _write_states(con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], now) -> None:
+def _write_states(con: duckdb.DuckDBPyConnection, states: list[SourceState], now) -> None:
     """One UPDATE for every source's new state instead of one per source."""
     if not states:
         return
+    rows = [fs.to_json() for fs in states]  # the staged form: ISO strings, cast by DuckDB
     types = dict(
         con.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = 'raw' and table_name = 'sources'"
         ).fetchall()
     )
-    cols = ["source_id", *_STATE_COLUMNS]
+    cols = ["source_id", *STATE_COLUMNS]
     select = ", ".join(f"unnest(?::varchar[])::{types[c]} as {c}" for c in cols)
     con.execute(
         f"create or replace temp table new_states as select {select}",
-        [[None if fs.get(c) is None else str(fs[c]) for fs in states] for c in cols],
+        [[None if fs.get(c) is None else str(fs[c]) for fs in rows] for c in cols],
     )
-    sets = ", ".join(f"{c} = n.{c}" for c in _STATE_COLUMNS)
+    sets = ", ".join(f"{c} = n.{c}" for c in STATE_COLUMNS)
     con.execute(
         f"update raw.sources as s set {sets}, updated_at = ? from new_states as n "
         "where s.source_id = n.source_id "
@@ -409,15 +292,6 @@ def _write_states(con: duckdb.DuckDBPyConnection, states: list[dict[str, Any]], 
         "and (s.last_fetch_at is null or n.last_fetch_at is null "
         "or n.last_fetch_at >= s.last_fetch_at)",
         [now],
-    )
-
-
-def _write_state(con: duckdb.DuckDBPyConnection, fs: dict[str, Any], now: datetime) -> None:
-    cols = [c for c in _STATE_COLUMNS if c in fs]
-    sets = ", ".join(f"{c} = ?" for c in cols)
-    con.execute(
-        f"update raw.sources set {sets}, updated_at = ? where source_id = ?",
-        [fs[c] for c in cols] + [now, fs["source_id"]],
     )
 
 
@@ -431,29 +305,16 @@ def _cleanup(staging: Path, con: duckdb.DuckDBPyConnection) -> None:
     Another collect may still be fetching into a run whose first units are already loaded
     (fetching holds no lock): its folder stays until its plan is complete, or abandoned.
     """
-    if not staging.is_dir():
+    runs = staged.runs(staging)
+    if not runs:
         return
     loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
-    for run in staging.iterdir():
-        if not run.is_dir():
-            continue
-        plan_file = run / "plan.json"
-        try:
-            planned = [u["main"]["source_id"] for u in json.loads(plan_file.read_text("utf-8"))]
-        except (OSError, ValueError, KeyError, TypeError):
-            planned = [p.name.removesuffix(".state.json") for p in run.glob("*.state.json")]
-        done = all(f"{run.name}/{sid}.state.json" in loaded for sid in planned)
+    for run in runs:
+        planned = staged.planned_source_ids(run)
+        done = all(staged.unit_key(staged.unit_path(run, sid)) in loaded for sid in planned)
         try:
             abandoned = time.time() - run.stat().st_mtime > ABANDONED_RUN_SECONDS
         except OSError:
             continue
         if done or abandoned:
             shutil.rmtree(run, ignore_errors=True)
-
-
-def unit_to_plan_file(units: list[Unit], path: Path) -> None:
-    path.write_text(json.dumps([u.to_json() for u in units], ensure_ascii=False), "utf-8")
-
-
-def units_from_plan_file(path: Path) -> list[Unit]:
-    return [Unit.from_json(d) for d in json.loads(path.read_text("utf-8"))]

@@ -1,0 +1,174 @@
+"""The staging files: the one contract between fetching, which writes them, and loading.
+
+Fetching never touches the store. Planning writes ``<staging>/<run_id>/plan.json`` (the due
+units); fetching then turns each *unit* (one configured source and the comment threads under it)
+into ``<source_id>.documents.jsonl`` (one JSON document per line; absent when nothing new came)
+and then ``<source_id>.state.json``, whose atomic rename marks the unit complete.
+``listening.store.load`` moves complete units into the store. So a crash between fetch and load
+loses nothing, and fetch can run on another machine that shares the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from listening.collect.state import SourceState
+
+PLAN = "plan.json"
+STATE = ".state.json"
+DOCUMENTS = ".documents.jsonl"
+
+
+def new_run_id(now: datetime) -> str:
+    """Time-sortable and unique: staged runs load in the order they were fetched."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
+
+
+@dataclass
+class Unit:
+    """One configured source with its known comment threads: the work of one fetch task."""
+
+    source: dict[str, Any]  # name, url, kind, channel
+    main: SourceState
+    children: list[SourceState] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.source["name"]
+
+    @property
+    def is_due(self) -> bool:
+        return self.main.is_due or any(c.is_due for c in self.children)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "main": self.main.to_json(),
+            "children": [c.to_json() for c in self.children],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Unit:
+        return cls(
+            d["source"],
+            SourceState.from_json(d["main"]),
+            [SourceState.from_json(c) for c in d["children"]],
+        )
+
+
+# -- the plan of a run ---------------------------------------------------------------------------
+
+
+def write_plan(units: list[Unit], run_dir: Path) -> Path:
+    """Write the run's plan (creating its folder); return the plan's path."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / PLAN
+    path.write_text(json.dumps([u.to_json() for u in units], ensure_ascii=False), "utf-8")
+    return path
+
+
+def read_plan(path: Path) -> list[Unit]:
+    return [Unit.from_json(d) for d in json.loads(path.read_text("utf-8"))]
+
+
+def planned_source_ids(run_dir: Path) -> list[str]:
+    """The units a run planned, or (no readable plan) those it staged."""
+    try:
+        return [u["main"]["source_id"] for u in json.loads((run_dir / PLAN).read_text("utf-8"))]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [p.name.removesuffix(STATE) for p in run_dir.glob(f"*{STATE}")]
+
+
+# -- one unit: written by fetch, read by load ------------------------------------------------------
+
+
+@dataclass
+class StagedUnit:
+    """What a unit's state file holds."""
+
+    source: dict[str, Any]  # name, url, kind, channel
+    source_id: str
+    main: SourceState
+    children: list[SourceState]  # the threads fetched or found in this run
+    n_documents: int
+    fetched_at: str
+
+
+def write_unit(
+    run_dir: Path,
+    unit: Unit,
+    children: Iterable[SourceState],
+    documents: list[bytes],
+    fetched_at: datetime,
+) -> None:
+    """Write documents, then state: the state file's rename marks the unit complete."""
+    import msgspec
+
+    sid = unit.main.source_id
+    if documents:  # none (all 304, or an error): no documents file at all
+        docs_path = run_dir / f"{sid}{DOCUMENTS}"
+        tmp = docs_path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(b"\n".join(documents) + b"\n")
+        os.replace(tmp, docs_path)
+    state = {
+        "source": unit.source,
+        "source_id": sid,
+        "main": unit.main.to_json(),
+        "children": [c.to_json() for c in children],
+        "n_documents": len(documents),
+        "fetched_at": fetched_at.isoformat(),
+    }
+    state_path = unit_path(run_dir, sid)
+    tmp = state_path.with_suffix(".tmp")
+    tmp.write_bytes(msgspec.json.encode(state))
+    os.replace(tmp, state_path)
+
+
+def read_unit(state_path: Path) -> StagedUnit:
+    d = json.loads(state_path.read_text("utf-8"))
+    return StagedUnit(
+        d["source"],
+        d["source_id"],
+        SourceState.from_json(d["main"]),
+        [SourceState.from_json(c) for c in d["children"]],
+        d.get("n_documents", 0),
+        d.get("fetched_at", ""),
+    )
+
+
+def unit_path(run_dir: Path, sid: str) -> Path:
+    """The state file of unit ``sid`` in a run: it exists once the unit is complete."""
+    return run_dir / f"{sid}{STATE}"
+
+
+def unit_key(state_path: Path) -> str:
+    """How ``raw.staged_files`` names a loaded unit: ``<run_id>/<source_id>.state.json``."""
+    return f"{state_path.parent.name}/{state_path.name}"
+
+
+def documents_path(state_path: Path) -> Path:
+    """The unit's documents file (it may not exist)."""
+    return state_path.with_name(state_path.name.replace(STATE, DOCUMENTS))
+
+
+def complete_units(staging: Path) -> list[Path]:
+    """Every complete unit's state file, oldest run first."""
+    return sorted(staging.glob(f"*/*{STATE}")) if staging.is_dir() else []
+
+
+def document_files(staging: Path) -> list[Path]:
+    """Every staged documents file, loaded or not."""
+    return sorted(staging.glob(f"*/*{DOCUMENTS}")) if staging.is_dir() else []
+
+
+def runs(staging: Path) -> list[Path]:
+    """The run folders."""
+    return [run for run in staging.iterdir() if run.is_dir()] if staging.is_dir() else []
