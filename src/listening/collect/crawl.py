@@ -268,7 +268,7 @@ class _Run:
             self._maybe_stage(work)
 
     def _page_job(self, work: _UnitWork, job, robots: bytes | None) -> None:
-        from listening.collect.parse import robots_allows
+        from listening.collect.robots import robots_allows
 
         if robots is not None and robots_allows(robots, ROBOTS_AGENT, job.url):
             self._fetch(work, job, "child")
@@ -311,7 +311,7 @@ class Parsed:
 
     lines: list[tuple[str, bytes]] = field(default_factory=list)  # (document_id, JSON)
     posts: list[tuple[str, str]] = field(default_factory=list)  # (document_id, url)
-    comment_feeds: list[Any] = field(default_factory=list)  # listening.collect.parse.CommentFeed
+    comment_feeds: list[Any] = field(default_factory=list)  # listening.collect.discover.CommentFeed
     newest: datetime | None = None  # the latest published_at among the documents
     is_feed: bool = True
     error: str | None = None  # one line when nothing usable came out
@@ -342,12 +342,9 @@ def _parsed_docs(docs: list[Document], **kwargs) -> Parsed:
 
 def parse_body(task: ParseTask) -> Parsed:
     """Bytes to documents, with no network: runs in a parser process (or in the caller)."""
-    from listening.collect.parse import (
-        discover_feeds,
-        extract_page_comments,
-        parse_feed,
-        parse_page,
-    )
+    from listening.collect.discover import discover_feeds
+    from listening.collect.feeds import parse_feed
+    from listening.collect.pages import extract_page_comments, parse_page
 
     if task.discover:
         feeds = _safely(discover_feeds, task.body, task.final_url)
@@ -662,7 +659,7 @@ def _safely(parse: Callable[..., list], *args, **kwargs) -> list | str:
     markup, a parser bug) is that page's problem: it becomes its source's ``last_error`` and
     every other source is still collected.
     """
-    from listening.collect.parse import PageError
+    from listening.collect.htmltree import PageError
 
     try:
         return parse(*args, **kwargs)
