@@ -32,7 +32,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from listening.collect.parse import parse_page
+from listening.collect.pages import parse_page
 from listening.collect.text import html_to_text
 from listening.demo.world import build_world
 

@@ -1,4 +1,4 @@
-"""Benchmark feed parsing (``collect.parse.parse_feed``): the fast path against feedparser.
+"""Benchmark feed parsing (``collect.feeds.parse_feed``): the fast path against feedparser.
 
 Workloads (bytes in memory, no network):
 
@@ -78,7 +78,7 @@ def fixture_jobs() -> list[Job]:
 
 
 def demo_jobs() -> list[Job]:
-    from listening.collect.parse import parse_feed
+    from listening.collect.feeds import parse_feed
     from listening.demo.cast import SITES
     from listening.demo.world import build_world
 
@@ -110,7 +110,7 @@ CHILD = """
 import json, pickle, sys, time
 from datetime import UTC, datetime
 sys.path.insert(0, sys.argv[1])
-from listening.collect.parse import parse_feed
+from listening.collect.feeds import parse_feed
 jobs = pickle.load(open(sys.argv[2], "rb"))
 fast = sys.argv[3] == "fast"
 loops = int(sys.argv[4])
@@ -247,7 +247,7 @@ def old_module(rev: str, path: str, name: str):
 def per_entry(jobs: list[Job], rev: str, repeat: int) -> None:
     from listening.analyze import lang
     from listening.collect import text
-    from listening.collect.parse import parse_feed
+    from listening.collect.feeds import parse_feed
 
     texts = []
     for body, headers, url, thread, post_id in jobs:
@@ -290,7 +290,7 @@ def language_prefixes(demo: list[Job]) -> None:
     text). Unlabelled: the demo documents, for label changes only.
     """
     from listening.analyze.lang import detect_language
-    from listening.collect.parse import parse_feed
+    from listening.collect.feeds import parse_feed
 
     sets: dict[str, tuple[str | None, list[str]]] = {}
     for name in ("sentiment_fr.tsv", "sentiment_reviews.tsv"):

@@ -493,7 +493,7 @@ def test_staged_lines_are_the_parsed_documents(tmp_path, blog):
     that reads back as the very documents the parser produced."""
     import json
 
-    from listening.collect.parse import parse_feed
+    from listening.collect.feeds import parse_feed
     from listening.models import Document
 
     write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from listening.collect import fastfeed
-from listening.collect.parse import parse_feed
+from listening.collect.feeds import parse_feed
 from listening.collect.text import canonical_url
 from listening.models import stable_id
 

@@ -163,12 +163,12 @@ def test_deeply_nested_page_behind_an_rss_comments_link(tmp_path, feed_server):
 
 def test_a_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
     """Whatever a page does to the parser, it stops that source only."""
-    from listening.collect import parse
+    from listening.collect import pages
 
     def crash(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(parse, "parse_page", crash)
+    monkeypatch.setattr(pages, "parse_page", crash)
     deep_page_beside_a_blog(tmp_path, blog)
     config, stats = collect(tmp_path)
     rows = health(config)
@@ -420,16 +420,16 @@ def test_source_removed_from_the_config_is_shown_removed_with_its_history(tmp_pa
 
 
 def test_a_feed_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
-    from listening.collect import parse
+    from listening.collect import feeds
 
-    real = parse._entry_document
+    real = feeds.entry_document
 
     def crash_on_actu(entry, source, *args):
         if source == "Actu":
             raise RecursionError("maximum recursion depth exceeded")
         return real(entry, source, *args)
 
-    monkeypatch.setattr(parse, "_entry_document", crash_on_actu)
+    monkeypatch.setattr(feeds, "entry_document", crash_on_actu)
     write_config(
         tmp_path,
         {

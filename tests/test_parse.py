@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from listening.collect.parse import (
-    discover_feeds,
-    extract_page_comments,
-    parse_feed,
-    robots_allows,
-)
+from listening.collect.discover import discover_feeds
+from listening.collect.feeds import parse_feed
+from listening.collect.pages import extract_page_comments
+from listening.collect.robots import robots_allows
 from listening.collect.text import canonical_url
 from listening.models import stable_id
 

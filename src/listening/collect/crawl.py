@@ -188,7 +188,7 @@ class _Run:
             self._maybe_stage(work)
 
     def _page_job(self, work: UnitWork, job, robots: bytes | None) -> None:
-        from listening.collect.parse import robots_allows
+        from listening.collect.robots import robots_allows
 
         if robots is not None and robots_allows(robots, ROBOTS_AGENT, job.url):
             self._fetch(work, job, "child")

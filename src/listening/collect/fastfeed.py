@@ -2,9 +2,9 @@
 
 feedparser walks a feed with one Python callback per tag, per text chunk and per attribute,
 and that is most of the CPU time of a collect. libxml2 (through lxml) builds the whole tree in
-C; we then read the few elements ``parse.py`` uses into feedparser-shaped dicts (same keys,
-same values: ``link``, ``links``, ``id``, ``title``/``title_detail``, ``content``,
-``summary``, ``*_parsed`` dates, ``author``/``author_detail``, ``comments``,
+C; we then read the few elements ``feeds.py`` and ``entries.py`` use into feedparser-shaped
+dicts (same keys, same values: ``link``, ``links``, ``id``, ``title``/``title_detail``,
+``content``, ``summary``, ``*_parsed`` dates, ``author``/``author_detail``, ``comments``,
 ``wfw_commentrss``, ``slash_comments``, ``thr_total``, ``thr_in-reply-to``).
 
 Only the plain shape is accepted: UTF-8, no DOCTYPE, no ``xml:base``, text elements without
@@ -13,26 +13,33 @@ XHTML content…). For anything else ``parse`` returns None and feedparser reads
 broken, hostile and unusual feeds keep feedparser's behaviour. ``tests/test_fastfeed.py``
 checks that both give the same documents over every fixture feed.
 
-feedparser's own rules are reused, not rewritten, where they carry its quirks: date formats
-(``_parse_date``), relative URI joining (``_urljoin``), the Windows-1252 repair table and the
-"looks like HTML" guess for RSS titles. The uv.lock pins the feedparser they come from.
+feedparser's own rules are reused, not rewritten, where they carry its quirks: this module
+decides which elements it can read and what they fill (the "looks like HTML" guess for RSS
+titles comes from feedparser); ``listening.collect.feedcompat`` names elements and finishes
+values as feedparser does (dates, relative URIs, xml:base, charset repairs, authors).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import re
 
 from feedparser.api import StrictFeedParser
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 
+from listening.collect.feedcompat import (
+    Unsupported,
+    attributes,
+    base_uris,
+    element_key,
+    finish,
+    join_uri,
+    parse_date,
+    rss_version,
+    sync_author,
+)
+
 _ATOM = "http://www.w3.org/2005/Atom"
-_KNOWN_NS = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _HANDLED = frozenset(
     name[len(p) :]
     for name in dir(StrictFeedParser)
@@ -46,7 +53,6 @@ _RESERVED = frozenset(FeedParserDict.keymap) | {
     "authors", "author_detail", "title_detail", "summary_detail", "published_parsed",
     "created_parsed", "href", "tags", "guidislink",
 }  # fmt: skip
-_CAN_BE_RELATIVE = _FeedParserMixin.can_be_relative_uri
 _HTML_TYPES = _FeedParserMixin.html_types
 _looks_like_html = _FeedParserMixin.looks_like_html
 _map_content_type = _FeedParserMixin.map_content_type
@@ -60,10 +66,10 @@ _DATES = {
 }  # fmt: skip
 _AUTHORS = frozenset({"author", "dc_creator", "dc_author", "managingeditor"})
 _TAGS = frozenset({"category", "dc_subject", "keywords"})
-# Entry elements whose handlers only fill keys parse.py never reads (when they have no
+# Entry elements whose handlers only fill keys the feed reader never reads (when they have no
 # children): tags, and WordPress.com's media:content / media:thumbnail.
 _ENTRY_HARMLESS = frozenset({*_TAGS, "media_content", "media_thumbnail"})
-# Attributes that change nothing we read here (the base is followed by _bases).
+# Attributes that change nothing we read here (the base is followed by base_uris).
 _NEUTRAL_ATTRS = ("xml:lang", "xml:base", "base", "lang")
 # Feed-level elements whose handlers never touch the feed's title, author or entries.
 _FEED_HARMLESS = frozenset(
@@ -77,20 +83,12 @@ _XML_MIME = frozenset(
 )
 _XML_DECL_ENC = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""", re.IGNORECASE)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
-_EMAIL = re.compile(
-    r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
-)  # feedparser's _sync_author_detail, verbatim
-_C1 = re.compile("[\x80-\x9f]")  # the code points feedparser maps as Windows-1252
 _BASE_ATTR = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)
 _ENTITY_LEFT = re.compile("&([A-Za-z0-9_]+);")
 
 
-class Unsupported(Exception):
-    """The feed is outside the fast subset: feedparser reads it."""
-
-
 class FastFeed(dict):
-    """The part of feedparser's result ``parse.py`` reads: version, feed, entries, no bozo."""
+    """The part of feedparser's result ``feeds.py`` reads: version, feed, entries, no bozo."""
 
     def __init__(self, version: str, feed: dict, entries: list[dict]) -> None:
         super().__init__(version=version, bozo=False, feed=feed, entries=entries)
@@ -112,7 +110,7 @@ def parse(body: bytes, headers: dict[str, str]) -> FastFeed | None:
         # feedparser resolves links and ids against xml:base (or any "base" attribute):
         # WordPress's Atom feeds set it on the feed and on every <content>.
         has_base = b"xml:base" in body or _BASE_ATTR.search(body) is not None
-        return _Reader(_bases(root) if has_base else None).read(root)
+        return _Reader(base_uris(root) if has_base else None).read(root)
     except Exception:  # Unsupported, XMLSyntaxError, or anything else: feedparser decides
         return None
 
@@ -143,65 +141,8 @@ def _plain_bytes(body: bytes, headers: dict[str, str]) -> bool:
     return True
 
 
-_KEYS: dict[str, str] = {}  # tag -> key, for tags whose key does not depend on the document
-
-
-def _key(el) -> str:
-    """feedparser's name for an element: its namespace's usual prefix, "_", its local name."""
-    tag = el.tag
-    if (key := _KEYS.get(tag)) is not None:
-        return key
-    if not isinstance(tag, str):
-        raise Unsupported("comment or processing instruction")
-    if tag[0] != "{":
-        key = tag.lower()
-        if len(_KEYS) < 4096:
-            _KEYS[tag] = key
-        return key
-    uri, local = tag[1:].split("}", 1)
-    local = local.lower()
-    prefix = _KNOWN_NS.get(uri.lower())
-    if prefix is not None and len(_KEYS) < 4096:
-        _KEYS[tag] = key = f"{prefix}_{local}" if prefix else local
-        return key
-    if prefix is None:
-        # feedparser (strict.startElementNS) names it after the first prefix declared for its
-        # namespace, or not at all (WordPress.com's <site xmlns="com-wordpress:…">).
-        named = [p for p, u in el.nsmap.items() if p and u == uri]
-        if "backend.userland.com/rss" in uri.lower() or len(named) > 1:
-            raise Unsupported(f"ambiguous namespace: {tag}")
-        prefix = named[0].lower() if named else ""
-    return f"{prefix}_{local}" if prefix else local
-
-
-def _attrs(el) -> dict[str, str]:
-    """Attributes as feedparser's strict parser names them (rel and type lowercased)."""
-    out = {}
-    for name, value in el.items():
-        if name[0] == "{":
-            uri, local = name[1:].split("}", 1)
-            prefix = _KNOWN_NS.get(uri.lower(), "")
-            name = f"{prefix}:{local}" if prefix else local
-        name = name.lower()
-        out[name] = value.lower() if name in ("rel", "type") else value
-    return out
-
-
-_URIFIXER = re.compile("^([A-Za-z][A-Za-z0-9+-.]*://)(/*)")  # feedparser.urls._urifixer
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _join(base: str, uri: str) -> str:
-    """feedparser.urls._urljoin, without its regex substitution on every call."""
-    if (m := _URIFIXER.match(uri)) and m.group(2):
-        uri = m.group(1) + uri[m.end() :]
-    if not base:
-        return uri
-    return _urljoin(base, uri)
-
-
 def _neutral_dropped(el) -> dict[str, str]:
-    attrs = _attrs(el)
+    attrs = attributes(el)
     for name in _NEUTRAL_ATTRS:
         attrs.pop(name, None)
     return attrs
@@ -211,52 +152,6 @@ def _text(el) -> str:
     if len(el):
         raise Unsupported(f"markup inside <{el.tag}>")
     return el.text or ""
-
-
-def _finish(key: str, raw: str, base: str = "", *, resolve: bool = True) -> str:
-    """feedparser's ``pop`` for an element that expects text (UTF-8 feed, no base URI)."""
-    out = raw.strip()
-    if resolve and key in _CAN_BE_RELATIVE and out:
-        out = _join(base, out)
-    if out.isascii():
-        return out  # both repairs below leave ASCII alone
-    # "UTF-8 read as Latin-1" repair, then Windows-1252 code points (mixin.pop); translate()
-    # looks every character up in a dict, so only when there is a C1 character to map.
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(_cp1252) if _C1.search(out) else out
-
-
-def _bases(root) -> dict:
-    """The base URI feedparser holds when it ends each element (mixin.unknown_starttag and
-    unknown_endtag, quirks included: a parent's empty base does not reset a child's)."""
-    import lxml.etree
-
-    base, stack, bases = "", [], {}
-    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            given = base
-            # el.keys(): attribute names (iterating an lxml element gives its children)
-            if any(name[-4:].lower() == "base" for name in el.keys()):  # noqa: SIM118
-                attrs = _attrs(el)
-                given = attrs.get("xml:base", attrs.get("base")) or base
-            base = _next_base(base, given)
-            stack.append(base)
-        else:
-            bases[el] = base
-            stack.pop()
-            if stack and stack[-1]:
-                base = stack[-1]
-    return bases
-
-
-# A struct_time is immutable; comment feeds repeat dates (published = updated).
-_date = functools.lru_cache(maxsize=1 << 12)(_parse_date)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _next_base(base: str, given: str) -> str:
-    return (make_safe_absolute_uri(base, given) or base) if base else _urljoin(base, given)
 
 
 class _Reader:
@@ -276,7 +171,7 @@ class _Reader:
             children = list(root)
             if len(children) != 1 or children[0].tag != "channel" or len(root.attrib) > 1:
                 raise Unsupported("RSS with more than one <channel>")
-            version, container = _rss_version(root.attrib.get("version", "")), children[0]
+            version, container = rss_version(root.attrib.get("version", "")), children[0]
         else:
             raise Unsupported("not RSS 2.0 or Atom 1.0")
         if {"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"} & {
@@ -288,7 +183,7 @@ class _Reader:
         entries: list[dict] = []
         n_titles = 0
         for child in container:
-            key = _key(child)
+            key = element_key(child)
             if key in ("item", "entry"):
                 entries.append(self._entry(child))
             elif key == "title":
@@ -297,7 +192,7 @@ class _Reader:
             elif key in _AUTHORS:
                 self._author(feed, child, key)
             elif key == "image":
-                if any(_key(c) not in _IMAGE_CHILDREN or len(c) for c in child):
+                if any(element_key(c) not in _IMAGE_CHILDREN or len(c) for c in child):
                     raise Unsupported("unusual <image>")
             elif key in _FEED_HARMLESS or key not in _HANDLED:
                 if len(child):
@@ -324,7 +219,7 @@ class _Reader:
         # feedparser guesses before its charset repairs (mixin.pop): same order here.
         if not self.is_atom and _looks_like_html(raw.strip()):
             ctype = "text/html"
-        return _finish("title", raw), ctype
+        return finish("title", raw), ctype
 
     def _entry(self, item) -> dict:
         if _neutral_dropped(item):
@@ -333,7 +228,7 @@ class _Reader:
         seen: set[str] = set()
         has_content = False
         for child in item:
-            key = _key(child)
+            key = element_key(child)
             if key == "title":
                 once(seen, "title")
                 entry["title"], ctype = self._title(child)
@@ -342,39 +237,37 @@ class _Reader:
                 self._link(entry, child, seen)
             elif key in ("guid", "id"):
                 once(seen, "id")
-                is_link = _attrs(child).get("ispermalink", "true") == "true"
-                entry["id"] = value = _finish(
-                    "id", _text(child), self._base(child), resolve=is_link
-                )
+                is_link = attributes(child).get("ispermalink", "true") == "true"
+                entry["id"] = value = finish("id", _text(child), self._base(child), resolve=is_link)
                 if is_link:
                     entry.setdefault("link", value)
             elif key in ("description", "summary"):
                 once(seen, "summary")
                 if "summary" in entry and not has_content:
                     raise Unsupported("summary read as content")
-                entry["summary"] = _finish("summary", _text(child))
+                entry["summary"] = finish("summary", _text(child))
                 self._content_type(child, "text/html" if key == "description" else "text/plain")
             elif key in ("content_encoded", "content"):
                 once(seen, "content")
                 has_content = True
                 default = "text/html" if key == "content_encoded" else "text/plain"
                 ctype = self._content_type(child, default)
-                value = _finish("content", _text(child))
+                value = finish("content", _text(child))
                 entry["content"] = [{"type": ctype, "value": value}]
                 if ctype in ("text/plain", "text/html"):
                     entry.setdefault("summary", value)
             elif key in _DATES:
                 name = _DATES[key]
                 once(seen, name)
-                entry[name] = value = _finish(name, _text(child))
-                entry[f"{name}_parsed"] = _date(value)
+                entry[name] = value = finish(name, _text(child))
+                entry[f"{name}_parsed"] = parse_date(value)
             elif key in _AUTHORS:
                 once(seen, "author")
                 self._author(entry, child, key)
             elif key in _ENTRY_HARMLESS:
                 _text(child)
             elif key == "enclosure":
-                link = _attrs(child)
+                link = attributes(child)
                 href = link.get("url", link.get("uri", link.get("href")))
                 if href:
                     link.pop("url", None), link.pop("uri", None)
@@ -384,10 +277,10 @@ class _Reader:
             elif key in _HANDLED or key in _RESERVED:
                 raise Unsupported(f"entry element <{key}>")
             else:  # no handler: feedparser stores the attributes, or else the text, by name
-                attrs = _attrs(child)
+                attrs = attributes(child)
                 if len(child):
                     raise Unsupported(f"nested markup in <{key}>")
-                entry[key] = attrs or _finish(key, child.text or "", self._base(child))
+                entry[key] = attrs or finish(key, child.text or "", self._base(child))
         return entry
 
     def _content_type(self, el, default: str) -> str:
@@ -398,7 +291,7 @@ class _Reader:
         return ctype
 
     def _link(self, entry: dict, el, seen: set[str]) -> None:
-        attrs = _attrs(el)
+        attrs = attributes(el)
         attrs.setdefault("rel", "alternate")
         attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
         href = attrs.get("url", attrs.get("uri", attrs.get("href")))
@@ -408,12 +301,12 @@ class _Reader:
         links = entry.setdefault("links", [])
         links.append(attrs)
         if "href" in attrs:  # even empty: href="" is the base itself
-            attrs["href"] = href = _join(self._base(el), attrs["href"])
+            attrs["href"] = href = join_uri(self._base(el), attrs["href"])
             if attrs["rel"] == "alternate" and _map_content_type(attrs["type"]) in _HTML_TYPES:
                 entry["link"] = href
             return
         once(seen, "link-text")
-        value = _finish("link", _text(el), self._base(el)).replace("&amp;", "&")
+        value = finish("link", _text(el), self._base(el)).replace("&amp;", "&")
         value = _ENTITY_LEFT.sub(r"&\g<1>", value)
         entry["link"] = value
         if value:
@@ -426,61 +319,24 @@ class _Reader:
         authors = context.setdefault("authors", [])
         authors.append({})
         for child in el:
-            sub = _key(child)
+            sub = element_key(child)
             if sub in ("name", "email"):
                 self._save_author(context, sub, _text(child).strip())
             elif sub in ("uri", "url", "homepage"):
-                value = _finish("href", _text(child), self._base(child))
+                value = finish("href", _text(child), self._base(child))
                 self._save_author(context, "href", value)
             elif sub not in _HANDLED and sub not in _RESERVED and not len(child):
                 pass  # Blogger's <gd:image>: stored by feedparser under its own name, unread
             else:
                 raise Unsupported(f"<{sub}> in an author")
         raw = (el.text or "") + "".join(c.tail or "" for c in el)
-        context["author"] = _finish("author", raw)
-        self._sync_author(context)
+        context["author"] = finish("author", raw)
+        sync_author(context)
 
     def _save_author(self, context: dict, key: str, value: str) -> None:
         context.setdefault("author_detail", {})[key] = value
-        self._sync_author(context)
+        sync_author(context)
         context["authors"][-1][key] = value
-
-    @staticmethod
-    def _sync_author(context: dict) -> None:
-        detail = context.get("authors", [{}])[-1]
-        if detail:
-            name, email = detail.get("name"), detail.get("email")
-            if name and email:
-                context["author"] = f"{name} ({email})"
-            elif name:
-                context["author"] = name
-            elif email:
-                context["author"] = email
-            return
-        author, email = context.get("author"), None
-        if not author:
-            return
-        if m := _EMAIL.search(author):
-            email = m.group(0)
-            author = author.replace(email, "").replace("()", "").replace("<>", "")
-            author = author.replace("&lt;&gt;", "").strip()
-            if author and author[0] == "(":
-                author = author[1:]
-            if author and author[-1] == ")":
-                author = author[:-1]
-            author = author.strip()
-        if author or email:
-            context.setdefault("author_detail", detail)
-        if author:
-            detail["name"] = author
-        if email:
-            detail["email"] = email
-
-
-def _rss_version(attr: str) -> str:
-    """feedparser's ``_start_rss``."""
-    known = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
-    return known.get(attr) or ("rss20" if attr.startswith("2.") else "rss")
 
 
 def once(seen: set[str], what: str) -> None:

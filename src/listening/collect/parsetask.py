@@ -38,7 +38,7 @@ class Parsed:
 
     lines: list[tuple[str, bytes]] = field(default_factory=list)  # (document_id, JSON)
     posts: list[tuple[str, str]] = field(default_factory=list)  # (document_id, url)
-    comment_feeds: list[Any] = field(default_factory=list)  # listening.collect.parse.CommentFeed
+    comment_feeds: list[Any] = field(default_factory=list)  # listening.collect.discover.CommentFeed
     newest: datetime | None = None  # the latest published_at among the documents
     is_feed: bool = True
     error: str | None = None  # one line when nothing usable came out
@@ -69,12 +69,9 @@ def _parsed_docs(docs: list[Document], **kwargs) -> Parsed:
 
 def parse_body(task: ParseTask) -> Parsed:
     """Bytes to documents, with no network: runs in a parser process (or in the caller)."""
-    from listening.collect.parse import (
-        discover_feeds,
-        extract_page_comments,
-        parse_feed,
-        parse_page,
-    )
+    from listening.collect.discover import discover_feeds
+    from listening.collect.feeds import parse_feed
+    from listening.collect.pages import extract_page_comments, parse_page
 
     if task.discover:
         feeds = _safely(discover_feeds, task.body, task.final_url)
@@ -124,7 +121,7 @@ def _safely(parse: Callable[..., list], *args, **kwargs) -> list | str:
     markup, a parser bug) is that page's problem: it becomes its source's ``last_error`` and
     every other source is still collected.
     """
-    from listening.collect.parse import PageError
+    from listening.collect.htmltree import PageError
 
     try:
         return parse(*args, **kwargs)

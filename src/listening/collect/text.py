@@ -203,6 +203,15 @@ def comment_fragment(url: str | None) -> str | None:
     return fragment if _COMMENT_FRAGMENT.match(fragment) else None
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) address.
+
+    A javascript: or data: "link" (spam, or a broken CMS) is not an address: it must never
+    become a document's URL, which dashboards show as a link.
+    """
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
 def _is_tracking(key: str) -> bool:
     key = key.lower()
     return key.startswith("utm_") or key in _TRACKING
