@@ -110,7 +110,10 @@ CHILD = """
 import json, pickle, sys, time
 from datetime import UTC, datetime
 sys.path.insert(0, sys.argv[1])
-from listening.collect.feeds import parse_feed
+try:
+    from listening.collect.feeds import parse_feed
+except ImportError:  # a baseline from before the layout step (listening/parse.py)
+    from listening.parse import parse_feed
 jobs = pickle.load(open(sys.argv[2], "rb"))
 fast = sys.argv[3] == "fast"
 loops = int(sys.argv[4])
@@ -254,8 +257,13 @@ def per_entry(jobs: list[Job], rev: str, repeat: int) -> None:
         for doc in parse_feed(body, dict(headers), source="s", feed_url=url, collected_at=NOW,
                               thread_url=thread, post_id=post_id).documents:  # fmt: skip
             texts.append((f"{doc.title or ''}\n{doc.text}", doc.text))
-    old_lang = old_module(rev, "src/listening/analyze/lang.py", "_old_lang")
-    old_text = old_module(rev, "src/listening/collect/text.py", "_old_text")
+    # the baseline's paths (before the stage sub-packages), else today's
+    old_lang = old_module(rev, "src/listening/lang.py", "_old_lang") or old_module(
+        rev, "src/listening/analyze/lang.py", "_old_lang"
+    )
+    old_text = old_module(rev, "src/listening/text.py", "_old_text") or old_module(
+        rev, "src/listening/collect/text.py", "_old_text"
+    )
     print(f"\n== per-entry helpers on the demo documents ({len(texts)} texts), median of {repeat}")
     if old_lang is None or old_text is None:
         print(f"  (revision {rev} not found: only this checkout is timed)")
