@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from listening import store
-from listening.build import alerts
+from listening.build.alerts import rules as alert_rules
 from listening.config import load_config
 from listening.demo.truth import evaluate, read_alerts, report
 
@@ -71,7 +71,7 @@ def main() -> int:
     )
     for min_count, min_z in GRID:
         settings = replace(s, alert_min_count=min_count, alert_min_z=min_z)
-        found = alerts.evaluate(con, replace(config, settings=settings), now, as_of)
+        found = alert_rules.evaluate(con, replace(config, settings=settings), now, as_of)
         ev = evaluate(truth, read_alerts(con, s.timezone, found))
         false = [f"{a.kind} {a.brand} {a.start}" for a, ids in ev.scored if not ids]
         rules = ", ".join(f"{r} {ok}/{n}" for r, (ok, n, _) in ev.by_rule().items())

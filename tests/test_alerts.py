@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listening.build.alerts import de, french_date, plural
+from listening.build.alerts.wording import de, french_date, plural
 from tests.test_marts import World
 
 FAST = {"backoff": 0.0, "timeout": (2.0, 2.0)}
@@ -301,7 +301,8 @@ def test_a_slow_fall_is_dated_from_when_the_index_left_its_level():
     peak (30 - 1.96 x 7 = 16.3, reached 18 days into the fall)."""
     import duckdb
 
-    from listening.build import alerts
+    from listening.build.alerts import rules
+    from listening.build.alerts.episodes import cusum_episodes
     from listening.config import Config, Settings
 
     warm_up, se = 30, 7.0
@@ -324,13 +325,13 @@ def test_a_slow_fall_is_dated_from_when_the_index_left_its_level():
     config = Config(Path("t.toml"), Settings(reputation_half_life_days=warm_up), (), ())
     tz = ZoneInfo("Europe/Paris")
     as_of = first + timedelta(days=len(index) - 1)
-    (fall,) = [a for a in alerts._drifts(con, config, tz, as_of) if a.subject == "baisse"]
+    (fall,) = [a for a in rules._drifts(con, config, tz, as_of) if a.subject == "baisse"]
     opened = fall.opened_at.date() - first
     assert opened == timedelta(days=warm_up + 100 + 18), opened
     # CUSUM alone dates it from the first day after the warm-up
     days = [first + timedelta(days=i) for i in range(warm_up, len(index))]
     n = len(days)
-    episodes = alerts._cusum_episodes(days, index[warm_up:], [se] * n, [1] * n, -1, config)
+    episodes = cusum_episodes(days, index[warm_up:], [se] * n, [1] * n, -1, config)
     assert [start for start, _, _ in episodes] == [0]
 
 
@@ -338,14 +339,14 @@ def test_an_alert_later_data_no_longer_shows_is_withdrawn_and_never_delivered(re
     """Late comments or a re-score move an episode: the build withdraws what it no longer
     finds up to as_of (kept in raw.alerts with withdrawn_at), restores it if found again, and
     leaves alone what opened after as_of."""
-    from listening.build import alerts
+    from listening.build.alerts import delivery, episodes
 
     w = World(allow_private_networks=True)  # the receiver is on 127.0.0.1
     con, config = w.con, w.config
     now = datetime(2024, 6, 30, 12, tzinfo=UTC)
 
-    def found(day: date, subject: str) -> alerts.Alert:
-        return alerts.Alert(
+    def found(day: date, subject: str) -> episodes.Alert:
+        return episodes.Alert(
             # still going on: recent enough to be sent
             "reputation_drift",
             "Acme",
@@ -362,16 +363,16 @@ def test_an_alert_later_data_no_longer_shows_is_withdrawn_and_never_delivered(re
         found(date(2024, 4, 2), "baisse"),
         (found(date(2024, 7, 5), "hausse")),
     )
-    alerts.store_alerts(con, [old, later], now, config, has_webhook=True, as_of=date(2024, 7, 10))
-    alerts.store_alerts(con, [moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
+    episodes.store_alerts(con, [old, later], now, config, has_webhook=True, as_of=date(2024, 7, 10))
+    episodes.store_alerts(con, [moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
     shown = {r[0] for r in con.execute("select alert_id from alerts").fetchall()}
     assert shown == {moved.alert_id, later.alert_id}
     withdrawn = con.execute(
         "select alert_id from raw.alerts where withdrawn_at is not null"
     ).fetchall()
     assert withdrawn == [(old.alert_id,)]
-    alerts.deliver_pending(con, config, now, receiver.url, **FAST)
+    delivery.deliver_pending(con, config, now, receiver.url, **FAST)
     assert sorted(b["text"] for b in receiver.bodies) == ["🟠 2024-04-02", "🟠 2024-07-05"]
-    alerts.store_alerts(con, [old, moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
+    episodes.store_alerts(con, [old, moved], now, config, has_webhook=True, as_of=date(2024, 6, 30))
     shown = {r[0] for r in con.execute("select alert_id from alerts").fetchall()}
     assert shown == {old.alert_id, moved.alert_id, later.alert_id}

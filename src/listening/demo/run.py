@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from listening import pipeline, store
-from listening.build.marts import summarize
+from listening.build.summary import summarize
 from listening.config import load_config
 from listening.demo.server import serve
 from listening.demo.truth import write_ground_truth

@@ -166,8 +166,8 @@ class RaisedAlert:
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, timezone: str, found=None) -> list[RaisedAlert]:
-    """The store's alerts (or the ``listening.build.alerts.Alert`` list ``found``), with their local
-    days and the authors of their evidence."""
+    """The store's alerts (or the ``listening.build.alerts.episodes.Alert`` list ``found``),
+    with their local days and the authors of their evidence."""
     tz = ZoneInfo(timezone)
     source = "alerts"
     if found is not None:

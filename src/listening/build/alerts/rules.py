@@ -1,0 +1,302 @@
+"""Alert rules: the five rules of ``listening.build.alerts``, evaluated on the built marts.
+
+Each rule's SQL is a file of ``sql/alerts`` (``<rule>.sql``, and ``<rule>_*.sql`` for its
+calendar or evidence), plain SQL with ``$name`` parameters; this module turns the rows into
+``Alert`` episodes with their French summary. ``evaluate`` runs them all; it reads the marts and
+``stg_mentions`` only, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from listening.build.alerts.episodes import (
+    BOUNDS_Z,
+    EVIDENCE_MAX,
+    Alert,
+    cusum_episodes,
+    group_days,
+    local_start,
+    roll_up,
+    took_off,
+)
+from listening.build.alerts.strength import RANK, is_strong, robust_z, severity
+from listening.build.alerts.wording import de, french_date, plural, points
+from listening.config import Config
+from listening.days import local_date
+from listening.store import sql_dir
+
+BUZZ_WEEK = 7  # days summed into a week's volume
+BUZZ_BASELINE = 90  # days of weekly volumes a week is compared with
+BUZZ_MIN_BASELINE = 28  # fewer days of history: no buzz alert (as buzz_z in reputation_daily)
+TURN_VARIANCE_FLOOR = 0.25  # labels are -1/0/+1: the variance of someone half the time neutral
+
+
+def query(name: str) -> str:
+    """The text of ``sql/alerts/<name>.sql``."""
+    return (sql_dir() / "alerts" / f"{name}.sql").read_text("utf-8")
+
+
+def _evidence(con, name: str, **params) -> list[str]:
+    """The mention ids ``sql/alerts/<name>.sql`` gives as evidence, ``EVIDENCE_MAX`` at most."""
+    return [r[0] for r in con.execute(query(name), {**params, "limit": EVIDENCE_MAX}).fetchall()]
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, config: Config, now: datetime, as_of: date | None = None
+) -> list[Alert]:
+    """Every alert episode found in the marts built up to the local day ``as_of`` (default:
+    today in settings.timezone at ``now``); deterministic for given data."""
+    tz = ZoneInfo(config.settings.timezone)
+    as_of = as_of or local_date(now, config.settings.timezone)
+    found = [
+        *_negative_spikes(con, config, tz, as_of),
+        *_buzz_spikes(con, config, tz, as_of),
+        *_drifts(con, config, tz, as_of),
+        *_turned_regulars(con, config, as_of),
+        *_unanswered_threads(con, config, now, as_of),
+    ]
+    return roll_up(found, tz, as_of)
+
+
+def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    rows = con.execute(
+        query("negative_spike"),
+        {"min_z": config.settings.alert_min_z, "min_count": config.settings.alert_min_count},
+    ).fetchall()
+    by_brand: dict[str, dict[date, tuple[int, float, int]]] = {}
+    for brand, day, n, z, n_threads in rows:
+        by_brand.setdefault(brand, {})[day] = (n, z, n_threads)
+    out = []
+    for brand, days in by_brand.items():
+        for ep in group_days(sorted(days), config.settings.alert_cooldown_days):
+            n_total = sum(days[d][0] for d in ep)
+            peak = max(ep, key=lambda d: days[d][0])
+            evidence = _evidence(con, "negative_spike_evidence", brand=brand, days=ep)
+            when = (
+                f"le {french_date(ep[0], as_of)}"
+                if len(ep) == 1
+                else f"du {french_date(ep[0], as_of)} au {french_date(ep[-1], as_of)}"
+            )
+            n_peak, z_peak, threads_peak = days[peak]
+            out.append(
+                Alert(
+                    rule="negative_spike",
+                    brand=brand,
+                    subject=None,
+                    opened_at=local_start(ep[0], tz),
+                    closed_at=local_start(ep[-1] + timedelta(days=1), tz)
+                    if ep[-1] < as_of
+                    else None,
+                    last_activity=ep[-1],
+                    severity=max(
+                        (severity(days[d][2], days[d][1], config) for d in ep), key=RANK.get
+                    ),
+                    summary=(
+                        f"Pic de mentions négatives pour {brand} {when} : "
+                        f"{plural(n_total, 'mention négative')}, dont {n_peak} le "
+                        f"{french_date(peak, as_of)} dans {plural(threads_peak, 'discussion')} "
+                        f"(score z {z_peak:.1f})"
+                    ),
+                    evidence=evidence,
+                )
+            )
+    return out
+
+
+def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    calendar: dict[str, list[date]] = {}
+    for brand, day in con.execute(query("buzz_spike_days")).fetchall():
+        calendar.setdefault(brand, []).append(day)
+    threads: dict[tuple[str, date], set[str]] = {}
+    mentions: dict[tuple[str, date], int] = {}
+    for brand, day, keys in con.execute(query("buzz_spike")).fetchall():
+        threads[(brand, day)] = set(keys)
+        mentions[(brand, day)] = len(keys)
+    out = []
+    for brand, days in calendar.items():
+        # a week's buzz: the conversations (threads) naming the brand in the 7 days up to a day
+        weeks = []
+        for t in range(len(days)):
+            span = days[max(0, t - BUZZ_WEEK + 1) : t + 1]
+            weeks.append(len(set().union(*(threads.get((brand, d), set()) for d in span))))
+        hot: dict[date, tuple[int, float, float]] = {}
+        for t in range(len(days)):
+            # the weeks that ended 7 to 97 days earlier: none overlaps this one
+            past = weeks[max(BUZZ_WEEK - 1, t - BUZZ_WEEK - BUZZ_BASELINE + 1) : t - BUZZ_WEEK + 1]
+            if len(past) < BUZZ_MIN_BASELINE:
+                continue
+            z = robust_z(weeks[t], past)
+            median = statistics.median(past)
+            if is_strong(weeks[t] - median, z, config):
+                hot[days[t]] = (weeks[t], z, median)
+        for ep in group_days(sorted(hot), config.settings.alert_cooldown_days):
+            peak = max(ep, key=lambda d: hot[d][0])
+            n_threads, z, median = hot[peak]
+            week = [peak - timedelta(days=k) for k in range(BUZZ_WEEK)]
+            n_mentions = sum(mentions.get((brand, d), 0) for d in week)
+            evidence = _evidence(con, "buzz_spike_evidence", brand=brand, first=week[-1], last=peak)
+            out.append(
+                Alert(
+                    rule="buzz_spike",
+                    brand=brand,
+                    subject=None,
+                    opened_at=local_start(ep[0], tz),
+                    closed_at=local_start(ep[-1] + timedelta(days=1), tz)
+                    if ep[-1] < as_of
+                    else None,
+                    last_activity=ep[-1],
+                    # buzz is attention, not a verdict: reputation_drift says whether it hurt
+                    severity="info",
+                    summary=(
+                        f"Pic de buzz pour {brand} du {french_date(ep[0], as_of)} au "
+                        f"{french_date(ep[-1], as_of)} : {plural(n_threads, 'discussion')} "
+                        f"({plural(n_mentions, 'mention')}) sur les 7 jours jusqu'au "
+                        f"{french_date(peak, as_of)}, contre {median:.0f} d'habitude "
+                        f"(score z {z:.1f})"
+                    ),
+                    evidence=evidence,
+                )
+            )
+    return out
+
+
+def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    rows = con.execute(query("reputation_drift"), {"bounds_z": BOUNDS_Z}).fetchall()
+    series: dict[str, list[tuple]] = {}
+    for r in rows:
+        series.setdefault(r[0], []).append(r[1:])
+    out = []
+    cooldown = config.settings.alert_cooldown_days
+    for brand, data in series.items():
+        # warm-up: a young brand's index walks from neutral to its level, which is no drift
+        data = data[config.settings.reputation_half_life_days :]
+        if len(data) < 2:
+            continue
+        days = [r[0] for r in data]
+        index = [r[1] for r in data]
+        se = [r[2] for r in data]
+        votes = [r[3] for r in data]
+        for sign in (-1, 1):
+            merged: list[list[int | None]] = []
+            for start, alarm, end in cusum_episodes(days, index, se, votes, sign, config):
+                prev_end = merged[-1][2] if merged else None
+                if (
+                    merged
+                    and prev_end is not None
+                    and (days[start] - days[prev_end]).days <= cooldown
+                ):
+                    merged[-1][2] = end
+                else:
+                    merged.append([start, alarm, end])
+            for first, alarm, end in merged:
+                start = took_off(index, se, first, alarm, sign)
+                last = end if end is not None else len(days) - 1
+                change = index[last] - index[start]
+                if end is not None:
+                    # the extreme of the episode, not the day it recovered
+                    span = index[start : end + 1]
+                    change = (min(span) if sign < 0 else max(span)) - index[start]
+                word = "baisse" if sign < 0 else "hausse"
+                out.append(
+                    Alert(
+                        rule="reputation_drift",
+                        brand=brand,
+                        subject=word,
+                        opened_at=local_start(days[start], tz),
+                        closed_at=local_start(days[end], tz) if end is not None else None,
+                        last_activity=days[last],
+                        severity="warning" if sign < 0 else "info",
+                        summary=(
+                            f"Réputation {de(brand)} en {word} continue depuis le "
+                            f"{french_date(days[start], as_of)} ({points(change)})"
+                            + (
+                                ""
+                                if end is None
+                                else f", revenue à la normale le {french_date(days[end], as_of)}"
+                            )
+                        ),
+                        evidence=_drift_evidence(con, brand, days[start], days[last], sign),
+                    )
+                )
+    return out
+
+
+def _drift_evidence(con, brand: str, start: date, end: date, sign: int) -> list[str]:
+    label = "negative" if sign < 0 else "positive"
+    return _evidence(
+        con, "reputation_drift_evidence", brand=brand, label=label, first=start, last=end
+    )
+
+
+def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
+    # the person's status is across brands: the query keeps the brands they used to praise
+    rows = con.execute(query("regular_turned_detractor"), {"floor": TURN_VARIANCE_FLOOR}).fetchall()
+    out = []
+    for row in rows:
+        author_id, author, site, turned_at, brand, evidence, last_day, n_negative = row[:8]
+        change, n_labelled, error = row[8:]
+        if not is_strong(n_labelled, change / error, config):
+            continue  # a handful of labels that happen to change sign
+        out.append(
+            Alert(
+                rule="regular_turned_detractor",
+                brand=brand,
+                subject=author_id,
+                opened_at=turned_at,
+                closed_at=None,
+                # one alert per person and brand, whatever turned_at becomes as history grows
+                episode_key="once",
+                last_activity=last_day,
+                severity="warning",
+                summary=(
+                    f"{author} ({site}), habitué(e) jusque-là favorable, critique désormais "
+                    f"{brand} : {plural(n_negative, 'mention négative')} depuis le "
+                    f"{french_date(local_date(turned_at, config.settings.timezone), as_of)}"
+                ),
+                evidence=list(evidence[:EVIDENCE_MAX]),
+            )
+        )
+    return out
+
+
+def _unanswered_threads(con, config: Config, now: datetime, as_of: date) -> list[Alert]:
+    s = config.settings
+    rows = con.execute(
+        query("unanswered_negative_thread"),
+        {
+            "now": now,
+            "hours": s.unanswered_hours,
+            "lookback": s.alert_lookback_days,
+            "as_of": as_of,
+            "min_voices": s.alert_unanswered_min_voices,
+        },
+    ).fetchall()
+    out = []
+    for thread_url, title, brand, tone_since, last_comment_at, evidence in rows:
+        evidence = list(evidence[:EVIDENCE_MAX])
+        since = tone_since.astimezone(ZoneInfo(config.settings.timezone))
+        out.append(
+            Alert(
+                rule="unanswered_negative_thread",
+                brand=brand,
+                subject=thread_url,
+                opened_at=tone_since,
+                closed_at=None,
+                # one alert per thread and brand: new comments move tone_since
+                episode_key="once",
+                last_activity=local_date(last_comment_at or tone_since, config.settings.timezone),
+                severity="warning",
+                summary=(
+                    f"Discussion « {title[:80]} » devenue négative envers {brand}, sans réponse "
+                    f"de la marque depuis le {french_date(since.date(), as_of)} à "
+                    f"{since:%H} h {since:%M}"
+                ),
+                evidence=evidence,
+            )
+        )
+    return out

@@ -1,0 +1,236 @@
+"""Incremental builds: what changed since the last build, and the rows rebuilt for it.
+
+Incremental builds. A file whose header says ``-- incremental key: <column>`` can rebuild only
+the rows of that key listed in the temp table ``scope_<column>``: the build runs its query into
+``<name>__delta`` (``getvariable('is_full')`` false), deletes the scoped keys from the table and
+inserts the delta. The scopes come from what changed since the last build (``raw.builds``):
+documents and mentions whose fingerprint (``raw.document_fingerprints``,
+``raw.mention_fingerprints``) differs from the one stored in ``stg_documents`` / ``stg_mentions``,
+(and the mentions of changed documents), then the people and threads those rows belong to
+(before and after the change), plus the ones
+whose window moved with ``as_of``. The other marts (per brand and day or week, a few thousand
+rows) are rebuilt whole from ``stg_mentions``. A full rebuild runs every file whole; it happens
+with ``full=True`` (``listening build --full``), on the first build, when the settings, config
+tables or SQL changed, when ``as_of`` went back, and after an erasure (texts may be redacted,
+which no fingerprint covers). Both give the same rows (tests/test_build_incremental.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from listening.errors import ListeningError
+
+# Keys of the incremental files, in the order their scopes are computed.
+SCOPE_KEYS = ("document_id", "mention_id", "author_id", "thread_url")
+
+
+def incremental_key(sql: str) -> str | None:
+    """The ``-- incremental key: <column>`` a relation file declares, if any."""
+    m = re.search(r"(?m)^-- incremental key: (\w+)\s*$", sql)
+    if m and m.group(1) not in SCOPE_KEYS:
+        raise ListeningError(f"unknown incremental key {m.group(1)!r} (known: {SCOPE_KEYS})")
+    return m.group(1) if m else None
+
+
+def settings_hash(con: duckdb.DuckDBPyConnection, variables: dict, files: list[Path]) -> str:
+    """What a build's result depends on besides the data: settings (as_of aside), the config
+    tables, the SQL of every relation and the applied migrations."""
+    digest = hashlib.sha256()
+    settings = {k: str(v) for k, v in variables.items() if k != "as_of"}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    for table in ("brands", "competitors", "official_authors", "schema_migrations"):
+        rows = con.execute(
+            f"select * exclude (applied_at) from {table} order by all"
+            if table == "schema_migrations"
+            else f"select * from {table} order by all"
+        ).fetchall()
+        digest.update(repr((table, rows)).encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def previous_build(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
+    """(as_of, settings_hash) of the last build, if there was one."""
+    return con.execute(
+        "select as_of, settings_hash from raw.builds order by built_at desc, rowid desc limit 1"
+    ).fetchone()
+
+
+def full_reason(
+    con: duckdb.DuckDBPyConnection,
+    previous: tuple | None,
+    settings_hash: str,
+    as_of: date,
+    full: bool,
+    n_expired: int,
+) -> str | None:
+    """Why this build must rebuild everything, or None when only changes may be rebuilt
+    (``n_expired``: the documents retention deleted before this build)."""
+    if full:
+        return "asked for (--full)"
+    if previous is None:
+        return "first build"
+    missing = [
+        t
+        for t in ("stg_documents", "stg_mentions", "authors", "threads", "mention_search")
+        if not con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'main' "
+            "and table_name = ? and not temporary",
+            [t],
+        ).fetchone()[0]
+    ]
+    if missing:
+        return f"no {', '.join(missing)} from an earlier build"
+    prev_as_of, prev_hash = previous
+    if prev_hash != settings_hash:
+        return "settings, config or SQL changed"
+    if as_of < prev_as_of:
+        return f"as_of {as_of} is before the last build's ({prev_as_of})"
+    if n_expired:
+        return "documents expired (retention)"
+    erased = con.execute(
+        "select count(*) from raw.erasures where erased_at >= "
+        "(select max(built_at) from raw.builds)"
+    ).fetchone()[0]
+    if erased:
+        return "an erasure since the last build (texts may have been redacted)"
+    return None
+
+
+def fill_scope(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
+    """Fill ``scope_<key>`` with the keys to rebuild (see the module's docstring); return how
+    many documents or mentions are to be rebuilt (None for people and threads)."""
+    if key in ("document_id", "mention_id"):
+        stg, fp = (
+            ("stg_documents", "raw.document_fingerprints")
+            if key == "document_id"
+            else ("stg_mentions", "raw.mention_fingerprints")
+        )
+        con.execute(
+            f"""
+            insert into scope_{key}
+            select coalesce(f.{key}, s.{key})
+            from {fp} as f
+            full join (select {key}, input_hash from {stg}) as s using ({key})
+            where f.input_hash is distinct from s.input_hash
+            """
+        )
+        if key == "mention_id":  # and the mentions of the documents rebuilt
+            con.execute(
+                "insert into scope_mention_id select mention_id from raw.mentions "
+                "where document_id in (select document_id from scope_document_id) "
+                "except select mention_id from scope_mention_id"
+            )
+            # The oldest collection among the mentions to rebuild: the files that read texts
+            # skip, by the zone maps of raw.documents, the blocks collected before it (most
+            # of the store: documents are appended as they are collected).
+            con.execute(
+                "set variable scope_since = (select min(collected_at) from raw.documents "
+                "where document_id in (select document_id from raw.mentions "
+                "where mention_id in (select mention_id from scope_mention_id)))"
+            )
+        return con.execute(f"select count(*) from scope_{key}").fetchone()[0]
+    elif key == "author_id":
+        con.execute(
+            """
+            insert into scope_author_id
+            select author_id from stg_mentions__old
+            union
+            select author_id from stg_mentions__delta
+            union
+            -- days the new as_of brings in, and those crossing the 90-day window
+            select author_id from stg_mentions
+            where day > getvariable('previous_as_of') and day <= getvariable('as_of')
+                or day > getvariable('previous_as_of') - 90
+                and day <= getvariable('as_of') - 90
+            """
+        )
+        con.execute("delete from scope_author_id where author_id is null")
+    elif key == "thread_url":
+        con.execute(
+            """
+            insert into scope_thread_url
+            select thread_url from stg_documents__old
+            union
+            select thread_url from stg_documents__delta
+            union
+            select thread_url from stg_mentions__old
+            union
+            select thread_url from stg_mentions__delta
+            union
+            select thread_url from stg_documents
+            where day > getvariable('previous_as_of') and day <= getvariable('as_of')
+            """
+        )
+    return None
+
+
+def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
+    """Bring ``raw.folded_texts`` in line with the documents that name a brand: fold the new
+    and changed texts (``fold_text``), delete the folds of texts gone or changed. A full build
+    checks every document; an incremental one those of the mentions in ``scope_mention_id``
+    (a changed text is analysed again, so its mentions are in the scope)."""
+    checked = (
+        "select document_id from raw.folded_texts union select document_id from raw.mentions"
+        if is_full
+        else "select document_id from stg_mentions__old "
+        "union select document_id from stg_mentions__delta"
+    )
+    con.execute(f"create or replace temp table fold_checked as {checked}")
+    con.execute(
+        """
+        create or replace temp table fold_current as
+        select document_id, hash(text, title) as text_hash,
+        from raw.documents
+        semi join raw.mentions using (document_id)
+        semi join fold_checked using (document_id)
+        where getvariable('is_full') or collected_at >= getvariable('scope_since')
+        """
+    )
+    con.execute(
+        """
+        delete from raw.folded_texts as f
+        where document_id in (select document_id from fold_checked)
+            and not exists (
+                select 1 from fold_current as c
+                where c.document_id = f.document_id and c.text_hash = f.text_hash
+            )
+        """
+    )
+    con.execute(
+        """
+        insert into raw.folded_texts
+        select c.document_id, c.text_hash, fold_text(d.text), fold_text(coalesce(d.title, '')),
+        from fold_current as c
+        join raw.documents as d using (document_id)
+        anti join raw.folded_texts as f using (document_id)
+        """
+    )
+
+
+def apply_delta(con: duckdb.DuckDBPyConnection, name: str, sql: str, key: str) -> None:
+    """Rebuild the rows of ``name`` whose ``key`` is in ``scope_<key>`` (comments kept)."""
+    statement = re.split(r"(?im)^comment on ", sql, maxsplit=1)[0]
+    delta, n = re.subn(
+        rf"(?i)create or replace table {name} as",
+        f"create or replace temp table {name}__delta as",
+        statement,
+        count=1,
+    )
+    if n != 1:
+        raise ListeningError(
+            f"{name}.sql: an incremental file starts with `create or replace table {name} as`"
+        )
+    scoped = f"{key} in (select {key} from scope_{key})"
+    con.execute(f"create or replace temp table {name}__old as select * from {name} where {scoped}")
+    con.execute(delta)
+    con.execute(f"delete from {name} where {scoped}")
+    con.execute(f"insert into {name} by name select * from {name}__delta")
