@@ -161,7 +161,8 @@ def ingest_failures(con: duckdb.DuckDBPyConnection, db: Path, now: datetime) -> 
     The upsert on ``alert_id`` (dag, task, run) makes ingesting a file twice harmless; files move
     to ``failures/ingested/`` only after the commit. The delivery state says what the callback
     did: ``sent``, ``failed`` (so ``alerts.delivery.deliver_pending`` retries it at the next
-    build) or ``stored`` (no webhook). Without an alerts table (an old store) the files stay pending.
+    build) or ``stored`` (no webhook). Without an alerts table (an old store) the files stay
+    pending.
     """
     files = pending_failures(db)
     if not files:
