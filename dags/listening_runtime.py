@@ -86,7 +86,7 @@ def resolve_config_and_store():
     """Load and validate the config; the store is ``LISTENING_DB``, else ``settings.store``."""
     from pathlib import Path
 
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.store import store_path
 
     config = load_config(Path(config_location()).expanduser())

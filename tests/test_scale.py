@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from listening import pipeline, store
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.errors import ListeningError
 from tests.test_collect import NOW, write_config
 

@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(args):
-    from listening.config import config_path, load_config
+    from listening.configfile import config_path, load_config
 
     return load_config(config_path(args.config))
 
@@ -484,7 +484,7 @@ def cmd_sources(args, out: Output) -> int:
 
 def _sources_opml(args, out: Output) -> int:
     from listening.collect import opml
-    from listening.config import config_path
+    from listening.configfile import config_path
 
     if args.export_opml:
         data = opml.export_opml(_config(args))

@@ -230,7 +230,7 @@ def _suppressed(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_cli(args: argparse.Namespace, out) -> int:
     from listening import store
-    from listening.config import config_path, load_config
+    from listening.configfile import config_path, load_config
 
     config = load_config(config_path(args.config))
     db = store.store_path(args.db, config.store_path)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.errors import ListeningError
 
 FETCH_USER = "listening-fetch"
