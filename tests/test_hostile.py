@@ -241,7 +241,7 @@ def test_sql_timeout_stops_a_runaway_query_with_one_line(tmp_path, monkeypatch):
 
 
 def test_sql_default_timeout_is_30_seconds():
-    from listening.cli import build_parser
+    from listening.cli.parser import build_parser
 
     assert build_parser().parse_args(["sql", "select 1"]).timeout == 30.0
 
