@@ -55,12 +55,14 @@ def run(
     location: str | Path,
     now: datetime,
     log: Log,
+    /,
     *,
     is_daily: bool = False,
     push: Callable[[str, Any], None] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Run the body of task ``name`` with the config at ``location``; return its XCom value."""
+    """Run the body of task ``name`` with the config at ``location``; return its XCom value.
+    ``kwargs`` go to the body (positional-only parameters: a body may take a ``name``)."""
     config, db = resolve(location)
     task = TaskRun(config, db, now, log, is_daily, push or _no_push)
     return BODIES[name](task, **kwargs)
