@@ -44,10 +44,10 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
     v = _Validator(path, text)
     settings = v.settings(data.get("settings", {}))
-    brands = v.brands(data.get("brands", []))
-    sources = v.sources(data.get("sources", []))
+    brands = _brands(v, data.get("brands", []))
+    sources = _sources(v, data.get("sources", []))
     v.unknown_top_level(data)
-    v.competitors(brands)
+    _competitors(v, brands)
     if v.problems:
         raise ConfigError(str(path), v.problems)
     return Config(path=path.resolve(), settings=settings, brands=brands, sources=sources)
@@ -137,13 +137,13 @@ class _Validator:
             values[key] = value
         return Settings(**values)
 
-    def _list_of_tables(self, raw: Any, table: str) -> list[dict[str, Any]]:
+    def list_of_tables(self, raw: Any, table: str) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
             self.problems.append(f"{table}: expected an array of tables [[{table}]]")
             return []
         return raw
 
-    def _string(self, item, key, table, i, label, required=True) -> str | None:
+    def string(self, item, key, table, i, label, required=True) -> str | None:
         value = item.get(key)
         if value is None:
             if required:
@@ -154,14 +154,14 @@ class _Validator:
             return None
         return value.strip()
 
-    def _string_list(self, item, key, table, i, label) -> tuple[str, ...]:
+    def string_list(self, item, key, table, i, label) -> tuple[str, ...]:
         value = item.get(key, [])
         if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
             self.add(f"{label}.{key}", f"expected a list of strings, got {value!r}", table, i, key)
             return ()
         return tuple(value)
 
-    def _unknown_keys(self, item, allowed, table, i, label) -> None:
+    def unknown_keys(self, item, allowed, table, i, label) -> None:
         for key in item:
             if key not in allowed:
                 self.add(
@@ -172,145 +172,147 @@ class _Validator:
                     key,
                 )
 
-    def brands(self, raw: Any) -> tuple[Brand, ...]:
-        from listening.analyze.matching import parse_query
 
-        out: list[Brand] = []
-        seen: set[str] = set()
-        allowed = (
-            "name",
-            "query",
-            "competitors",
-            "official_authors",
-            "aspects",
-            "report_recipients",
-        )
-        for i, item in enumerate(self._list_of_tables(raw, "brands")):
-            label = f"brands[{i}]"
-            self._unknown_keys(item, allowed, "brands", i, label)
-            name = self._string(item, "name", "brands", i, label)
-            if name:
-                label = f"brands[{i}] ({name})"
-                if name in seen:
-                    self.add(f"{label}.name", "duplicate brand name", "brands", i, "name")
-                seen.add(name)
-            query = self._string(item, "query", "brands", i, label)
-            if query:
-                try:
-                    parse_query(query)
-                except QuerySyntaxError as exc:
-                    shown = query if len(query) <= 80 else f"{query[:60]}… ({len(query)} chars)"
-                    self.add(
-                        f"{label}.query",
-                        f"{exc.reason} at character {exc.position + 1}: {shown!r}; "
-                        "check quotes, parentheses and AND/OR/NOT/NEAR/n",
-                        "brands",
-                        i,
-                        "query",
-                    )
-                    query = None
-            competitors = self._string_list(item, "competitors", "brands", i, label)
-            official = self._string_list(item, "official_authors", "brands", i, label)
-            aspects = self._aspects(item.get("aspects", {}), i, label)
-            recipients = self._string_list(item, "report_recipients", "brands", i, label)
-            for address in recipients:
-                if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", address):
-                    self.add(
-                        f"{label}.report_recipients",
-                        f"{address!r} is not an e-mail address; expected e.g. "
-                        '["equipe@exemple.fr"]',
-                        "brands",
-                        i,
-                        "report_recipients",
-                    )
-            if name and query:
-                out.append(Brand(name, query, competitors, official, aspects, recipients))
-        return tuple(out)
+# -- brands and sources -------------------------------------------------------------------------
 
-    def _aspects(self, raw: Any, i: int, label: str) -> dict[str, tuple[str, ...]]:
-        if not isinstance(raw, dict):
-            self.add(
-                f"{label}.aspects", "expected a table aspect = [terms]", "brands", i, "aspects"
-            )
-            return {}
-        out = {}
-        for aspect, terms in raw.items():
-            if aspect not in ASPECTS:
-                self.add(
-                    f"{label}.aspects.{aspect}",
-                    f"unknown aspect; expected one of {', '.join(ASPECTS)}",
+
+def _brands(v: _Validator, raw: Any) -> tuple[Brand, ...]:
+    from listening.analyze.matching import parse_query
+
+    out: list[Brand] = []
+    seen: set[str] = set()
+    allowed = (
+        "name",
+        "query",
+        "competitors",
+        "official_authors",
+        "aspects",
+        "report_recipients",
+    )
+    for i, item in enumerate(v.list_of_tables(raw, "brands")):
+        label = f"brands[{i}]"
+        v.unknown_keys(item, allowed, "brands", i, label)
+        name = v.string(item, "name", "brands", i, label)
+        if name:
+            label = f"brands[{i}] ({name})"
+            if name in seen:
+                v.add(f"{label}.name", "duplicate brand name", "brands", i, "name")
+            seen.add(name)
+        query = v.string(item, "query", "brands", i, label)
+        if query:
+            try:
+                parse_query(query)
+            except QuerySyntaxError as exc:
+                shown = query if len(query) <= 80 else f"{query[:60]}… ({len(query)} chars)"
+                v.add(
+                    f"{label}.query",
+                    f"{exc.reason} at character {exc.position + 1}: {shown!r}; "
+                    "check quotes, parentheses and AND/OR/NOT/NEAR/n",
                     "brands",
                     i,
-                    "aspects",
+                    "query",
                 )
-            elif not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-                self.add(
-                    f"{label}.aspects.{aspect}", "expected a list of terms", "brands", i, "aspects"
+                query = None
+        competitors = v.string_list(item, "competitors", "brands", i, label)
+        official = v.string_list(item, "official_authors", "brands", i, label)
+        aspects = _aspects(v, item.get("aspects", {}), i, label)
+        recipients = v.string_list(item, "report_recipients", "brands", i, label)
+        for address in recipients:
+            if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+", address):
+                v.add(
+                    f"{label}.report_recipients",
+                    f'{address!r} is not an e-mail address; expected e.g. ["equipe@exemple.fr"]',
+                    "brands",
+                    i,
+                    "report_recipients",
                 )
-            else:
-                out[aspect] = tuple(terms)
-        return out
+        if name and query:
+            out.append(Brand(name, query, competitors, official, aspects, recipients))
+    return tuple(out)
 
-    def competitors(self, brands: tuple[Brand, ...]) -> None:
-        names = {b.name for b in brands}
-        for i, b in enumerate(brands):
-            for c in b.competitors:
-                if c not in names:
-                    self.add(
-                        f"brands[{i}] ({b.name}).competitors",
-                        f"{c!r} is not a brand of this file; add a [[brands]] entry for it",
-                        "brands",
-                        i,
-                        "competitors",
-                    )
 
-    def sources(self, raw: Any) -> tuple[Source, ...]:
-        out: list[Source] = []
-        seen: set[str] = set()
-        allowed = ("name", "url", "kind", "channel", "enabled")
-        for i, item in enumerate(self._list_of_tables(raw, "sources")):
-            label = f"sources[{i}]"
-            self._unknown_keys(item, allowed, "sources", i, label)
-            name = self._string(item, "name", "sources", i, label)
-            if name:
-                label = f"sources[{i}] ({name})"
-                if name in seen:
-                    self.add(f"{label}.name", "duplicate source name", "sources", i, "name")
-                seen.add(name)
-            url = self._string(item, "url", "sources", i, label)
-            if url and (problem := _url_problem(url)):
-                self.add(f"{label}.url", problem, "sources", i, "url")
-                url = None
-            kind = item.get("kind", "feed")
-            if kind not in KINDS:
-                self.add(
-                    f"{label}.kind",
-                    f"expected one of {', '.join(KINDS)}, got {kind!r}",
-                    "sources",
+def _aspects(v: _Validator, raw: Any, i: int, label: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        v.add(f"{label}.aspects", "expected a table aspect = [terms]", "brands", i, "aspects")
+        return {}
+    out = {}
+    for aspect, terms in raw.items():
+        if aspect not in ASPECTS:
+            v.add(
+                f"{label}.aspects.{aspect}",
+                f"unknown aspect; expected one of {', '.join(ASPECTS)}",
+                "brands",
+                i,
+                "aspects",
+            )
+        elif not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            v.add(f"{label}.aspects.{aspect}", "expected a list of terms", "brands", i, "aspects")
+        else:
+            out[aspect] = tuple(terms)
+    return out
+
+
+def _competitors(v: _Validator, brands: tuple[Brand, ...]) -> None:
+    names = {b.name for b in brands}
+    for i, b in enumerate(brands):
+        for c in b.competitors:
+            if c not in names:
+                v.add(
+                    f"brands[{i}] ({b.name}).competitors",
+                    f"{c!r} is not a brand of this file; add a [[brands]] entry for it",
+                    "brands",
                     i,
-                    "kind",
+                    "competitors",
                 )
-            channel = item.get("channel", "other")
-            if channel not in CHANNELS:
-                self.add(
-                    f"{label}.channel",
-                    f"expected one of {', '.join(CHANNELS)}, got {channel!r}",
-                    "sources",
-                    i,
-                    "channel",
-                )
-            enabled = item.get("enabled", True)
-            if not isinstance(enabled, bool):
-                self.add(
-                    f"{label}.enabled",
-                    f"expected true or false, got {enabled!r}",
-                    "sources",
-                    i,
-                    "enabled",
-                )
-            if name and url and kind in KINDS and channel in CHANNELS and isinstance(enabled, bool):
-                out.append(Source(name, url, kind, channel, enabled))
-        return tuple(out)
+
+
+def _sources(v: _Validator, raw: Any) -> tuple[Source, ...]:
+    out: list[Source] = []
+    seen: set[str] = set()
+    allowed = ("name", "url", "kind", "channel", "enabled")
+    for i, item in enumerate(v.list_of_tables(raw, "sources")):
+        label = f"sources[{i}]"
+        v.unknown_keys(item, allowed, "sources", i, label)
+        name = v.string(item, "name", "sources", i, label)
+        if name:
+            label = f"sources[{i}] ({name})"
+            if name in seen:
+                v.add(f"{label}.name", "duplicate source name", "sources", i, "name")
+            seen.add(name)
+        url = v.string(item, "url", "sources", i, label)
+        if url and (problem := _url_problem(url)):
+            v.add(f"{label}.url", problem, "sources", i, "url")
+            url = None
+        kind = item.get("kind", "feed")
+        if kind not in KINDS:
+            v.add(
+                f"{label}.kind",
+                f"expected one of {', '.join(KINDS)}, got {kind!r}",
+                "sources",
+                i,
+                "kind",
+            )
+        channel = item.get("channel", "other")
+        if channel not in CHANNELS:
+            v.add(
+                f"{label}.channel",
+                f"expected one of {', '.join(CHANNELS)}, got {channel!r}",
+                "sources",
+                i,
+                "channel",
+            )
+        enabled = item.get("enabled", True)
+        if not isinstance(enabled, bool):
+            v.add(
+                f"{label}.enabled",
+                f"expected true or false, got {enabled!r}",
+                "sources",
+                i,
+                "enabled",
+            )
+        if name and url and kind in KINDS and channel in CHANNELS and isinstance(enabled, bool):
+            out.append(Source(name, url, kind, channel, enabled))
+    return tuple(out)
 
 
 def _url_problem(url: str) -> str | None:
