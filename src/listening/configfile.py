@@ -161,6 +161,20 @@ class _Validator:
             return ()
         return tuple(value)
 
+    def named(self, item, allowed, table: str, i: int, seen: set[str]) -> tuple[str | None, str]:
+        """Check the keys and the name (given, unique) of the ``i``-th ``[[table]]``; return the
+        name and the label its problems start with (``brands[0] (Acme)``)."""
+        label = f"{table}[{i}]"
+        self.unknown_keys(item, allowed, table, i, label)
+        name = self.string(item, "name", table, i, label)
+        if name:
+            label = f"{table}[{i}] ({name})"
+            if name in seen:
+                noun = table.removesuffix("s")
+                self.add(f"{label}.name", f"duplicate {noun} name", table, i, "name")
+            seen.add(name)
+        return name, label
+
     def unknown_keys(self, item, allowed, table, i, label) -> None:
         for key in item:
             if key not in allowed:
@@ -190,14 +204,7 @@ def _brands(v: _Validator, raw: Any) -> tuple[Brand, ...]:
         "report_recipients",
     )
     for i, item in enumerate(v.list_of_tables(raw, "brands")):
-        label = f"brands[{i}]"
-        v.unknown_keys(item, allowed, "brands", i, label)
-        name = v.string(item, "name", "brands", i, label)
-        if name:
-            label = f"brands[{i}] ({name})"
-            if name in seen:
-                v.add(f"{label}.name", "duplicate brand name", "brands", i, "name")
-            seen.add(name)
+        name, label = v.named(item, allowed, "brands", i, seen)
         query = v.string(item, "query", "brands", i, label)
         if query:
             try:
@@ -271,14 +278,7 @@ def _sources(v: _Validator, raw: Any) -> tuple[Source, ...]:
     seen: set[str] = set()
     allowed = ("name", "url", "kind", "channel", "enabled")
     for i, item in enumerate(v.list_of_tables(raw, "sources")):
-        label = f"sources[{i}]"
-        v.unknown_keys(item, allowed, "sources", i, label)
-        name = v.string(item, "name", "sources", i, label)
-        if name:
-            label = f"sources[{i}] ({name})"
-            if name in seen:
-                v.add(f"{label}.name", "duplicate source name", "sources", i, "name")
-            seen.add(name)
+        name, label = v.named(item, allowed, "sources", i, seen)
         url = v.string(item, "url", "sources", i, label)
         if url and (problem := _url_problem(url)):
             v.add(f"{label}.url", problem, "sources", i, "url")
