@@ -336,7 +336,7 @@ def listening_collect(urls: list[str]) -> dict:
     """``pipeline.collect`` (plan, fetch, parse, stage, load) on a fresh store, then again one
     day later: every source due, every answer a 304."""
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     out = {}
     with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
@@ -411,7 +411,7 @@ def profiled_poll(urls: list[str], top: int) -> None:
     """cProfile of one first poll, in this process (the fetching side and the event loop;
     parsing runs in the parser processes, so ``fetch_processes = 1`` shows it here)."""
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
         config = load_config(write_config(Path(tmp), urls))

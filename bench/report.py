@@ -20,7 +20,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.report import charts
 from listening.report.data import collect
 from listening.report.render import render_html, render_pdf

@@ -14,7 +14,7 @@ if [[ -n "${LISTENING_DB:-}" ]]; then
 elif [[ -f "$LISTENING_CONFIG" && -x "$_listening_root/.venv/bin/python" ]]; then
     _listening_store_dir="$("$_listening_root/.venv/bin/python" -c '
 import os, sys
-from listening.config import load_config
+from listening.configfile import load_config
 print(load_config(os.environ["LISTENING_CONFIG"]).store_path.parent)' 2>/dev/null \
         || echo "$_listening_root/data")"
 else

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 from listening_assets import DOCUMENTS, MENTIONS
-from listening_runtime import DEFAULT_ARGS, POOL_STORE, QUEUE_STORE, TAGS, failure_callback
+from listening_runtime import (
+    DEFAULT_ARGS,
+    POOL_STORE,
+    QUEUE_STORE,
+    TAGS,
+    failure_callback,
+    run_task,
+)
 
 DOC = """
 # listening_analyze
@@ -45,22 +52,7 @@ def listening_analyze():
     @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[MENTIONS])
     def analyze() -> dict:
         """Analyse the documents not analysed yet; publish the snapshot."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from listening import pipeline
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        config, db = resolve_config_and_store()
-        stats = pipeline.analyze_stage(config, db, now=run_time(get_current_context()), say=log)
-        counts = {
-            "n_documents": stats.n_documents,
-            "n_mentions": stats.n_mentions,
-            "n_unscored": stats.n_unscored,
-        }
-        log(f"analysed: {counts}")
-        if stats.n_documents == 0:
-            raise AirflowSkipException("no new document to analyse")
-        return counts
+        return run_task("analyze")
 
     analyze()
 

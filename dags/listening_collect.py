@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 from listening_assets import DOCUMENTS
 from listening_runtime import (
@@ -15,6 +15,7 @@ from listening_runtime import (
     QUEUE_STORE,
     TAGS,
     failure_callback,
+    run_task,
 )
 
 # A cron expression or preset ("@hourly"); "none" for manual runs only. Read from the
@@ -70,65 +71,20 @@ def listening_collect():
     @task(pool=POOL_STORE, queue=QUEUE_STORE)
     def plan() -> list[str]:
         """Write the plan of due sources. XCom: their names, and the plan's path (key plan_path)."""
-        from listening import pipeline
-        from listening.collect.staging import read_plan
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        context = get_current_context()
-        config, db = resolve_config_and_store()
-        path = pipeline.plan_collect(config, db, run_time(context), say=log)
-        names = [u.name for u in read_plan(path)]
-        log(f"{len(names)} source(s) due: {', '.join(names) or 'none'}")
-        # Only the return value can be mapped over; the path travels under its own key.
-        context["ti"].xcom_push(key="plan_path", value=str(path))
-        return names
+        return run_task("plan")
 
     @task(pool=POOL_HTTP, map_index_template="{{ source_name }}")
     def fetch(name: str, plan_path: str) -> dict:
         """Fetch one due source (and its comment threads) into the run's staging folder."""
-        from pathlib import Path
-
-        from listening import pipeline
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        context = get_current_context()
-        context["source_name"] = name  # shown as the map index in the UI
-        config, _db = resolve_config_and_store()
-        results = pipeline.fetch_planned(
-            config, Path(plan_path), run_time(context), only=[name], on_progress=log
-        )
-        counts = {"source": name, "n_documents": 0, "n_fetches": 0, "n_not_modified": 0}
-        for r in results:
-            counts["n_documents"] += r.n_documents
-            counts["n_fetches"] += r.n_fetches
-            counts["n_not_modified"] += r.n_not_modified
-            for error in r.errors:
-                log(f"{r.name}: {error}")  # a web problem: recorded as the source's status
-        counts["n_errors"] = sum(len(r.errors) for r in results)
-        return counts
+        # source_name: shown as the map index in the UI
+        return run_task("fetch", labels={"source_name": name}, name=name, plan_path=plan_path)
 
     # none_failed: load also runs when no source was due (fetch is then skipped), to load
     # what an interrupted run staged.
     @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[DOCUMENTS], trigger_rule="none_failed")
     def load() -> dict:
         """The single writer: move complete staged units into the store, publish the snapshot."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from listening import pipeline
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        config, db = resolve_config_and_store()
-        stats = pipeline.load(config, db, run_time(get_current_context()), say=log)
-        counts = {
-            "n_units": stats.n_units,
-            "n_documents_new": stats.n_documents_new,
-            "n_documents_updated": stats.n_documents_updated,
-        }
-        log(f"loaded: {counts}")
-        if stats.n_units == 0:
-            # No asset event, so analyze and reputation do not run for nothing.
-            raise AirflowSkipException("nothing staged to load")
-        return counts
+        return run_task("load")
 
     planned = plan()
     fetched = fetch.partial(plan_path=planned["plan_path"]).expand(name=planned)

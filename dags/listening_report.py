@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, task
 
 from listening_assets import REPUTATION
-from listening_runtime import DEFAULT_ARGS, QUEUE_STORE, TAGS, failure_callback
+from listening_runtime import DEFAULT_ARGS, QUEUE_STORE, TAGS, failure_callback, run_task
 
 SMTP_CONN_ID = "listening_smtp"
 
@@ -69,57 +69,17 @@ def listening_report():
     )
     def reputation_ready() -> PokeReturnValue:
         """Done when the snapshot's reputation covers the reported week; XCom: the week."""
-        from listening.report import reputation_built_through
-        from listening.report.weeks import last_complete_week
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        config, db = resolve_config_and_store()
-        week = last_complete_week(run_time(get_current_context()), config.settings.timezone)
-        built = reputation_built_through(db)
-        ready = built is not None and built >= week.sunday
-        log(f"week {week} ({week.sunday}): reputation built through {built}; ready: {ready}")
-        return PokeReturnValue(is_done=ready, xcom_value=str(week))
+        return PokeReturnValue(**run_task("reputation_ready"))
 
     @task(queue=QUEUE_STORE)
     def render(week: str) -> list[dict]:
         """Write every brand's PDF for the week; XCom: brand, week, path and reading."""
-        from listening.report import write_report
-        from listening.report.weeks import parse_week
-        from listening_runtime import log, resolve_config_and_store, run_time
-
-        config, db = resolve_config_and_store()
-        now = run_time(get_current_context())
-        written = []
-        for brand in config.brands:
-            r = write_report(config, db, brand.name, parse_week(week), now=now)
-            log(f"{brand.name}: {r.path} ({r.n_bytes} bytes)")
-            written.append({"brand": brand.name, "path": str(r.path), "reading": r.reading})
-        return written
+        return run_task("render", week=week)
 
     @task(queue=QUEUE_STORE)
     def deliver(week: str, written: list[dict]) -> list[dict]:
         """E-mail each report to its brand's recipients; post its link to the webhook."""
-        import os
-        from pathlib import Path
-
-        from listening.report import Report
-        from listening.report.mail import ENV_SMTP, deliver, server_from_url
-        from listening.report.weeks import parse_week
-        from listening_runtime import log, resolve_config_and_store
-
-        config, _db = resolve_config_and_store()
-        server = smtp_server() or (
-            server_from_url(os.environ[ENV_SMTP]) if os.environ.get(ENV_SMTP) else None
-        )
-        webhook = os.environ.get("LISTENING_WEBHOOK_URL")
-        done = []
-        for item in written:
-            path = Path(item["path"])
-            report = Report(
-                item["brand"], parse_week(week), path, path.stat().st_size, item["reading"]
-            )
-            done.append(deliver(config, report, server, webhook_url=webhook, say=log))
-        return done
+        return run_task("deliver", week=week, written=written, smtp_server=smtp_server)
 
     week = reputation_ready()
     deliver(week, render(week))

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from listening_assets import MENTIONS, REPUTATION
-from listening_runtime import DEFAULT_ARGS, POOL_STORE, QUEUE_STORE, TAGS, failure_callback
+from listening_runtime import (
+    DEFAULT_ARGS,
+    POOL_STORE,
+    QUEUE_STORE,
+    TAGS,
+    failure_callback,
+    run_task,
+)
 
 DOC = """
 # listening_reputation
@@ -58,24 +65,7 @@ def listening_reputation():
     @task(pool=POOL_STORE, queue=QUEUE_STORE, outlets=[REPUTATION])
     def build() -> dict:
         """Rebuild staging and marts up to the day the run stands for; evaluate alerts."""
-        from listening import pipeline
-        from listening.days import build_day
-        from listening_runtime import is_daily_run, log, resolve_config_and_store, run_time
-
-        config, db = resolve_config_and_store()
-        context = get_current_context()
-        now = run_time(context)
-        as_of = build_day(now, config.settings.timezone, complete_days_only=is_daily_run(context))
-        log(f"building up to {as_of.isoformat()} ({config.settings.timezone}) at {now.isoformat()}")
-        stats = pipeline.build_stage(
-            config,
-            db,
-            now=now,
-            as_of=as_of,
-            say=log,
-            on_progress=lambda name: log(f"building {name}"),
-        )
-        return {"as_of": as_of.isoformat(), "n_relations": len(stats.relations)}
+        return run_task("build")
 
     build()
 

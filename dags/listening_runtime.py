@@ -1,7 +1,8 @@
-"""What the listening DAGs share: default arguments, how a task finds its config and store,
-and the failure callback. Imports only ``airflow.sdk`` and the standard library at the top:
-the ``listening`` package (and duckdb, feedparser) is imported inside the functions, when a
-task runs, so parsing a DAG file stays cheap and never touches the store or the network.
+"""What the listening DAGs share: default arguments, where a task finds its config, the failure
+callback, and ``run_task``: every task body is one call of it (the body itself is a function of
+``listening.tasks``). Imports only ``airflow.sdk`` and the standard library at the top: the
+``listening`` package (and duckdb, feedparser) is imported inside the functions, when a task
+runs, so parsing a DAG file stays cheap and never touches the store or the network.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Variable
+from airflow.sdk import Variable, get_current_context
 
 OWNER = "listening"
 TAGS = ["listening"]
@@ -33,6 +34,7 @@ def failure_callback(context: dict[str, Any]) -> None:
     writer stage ingests it into the alerts.
     """
     from listening.store.failures import record_task_failure
+    from listening.tasks import resolve
 
     reason = context.get("reason")  # only in DAG-level callbacks
     if reason == "task_failure":
@@ -53,7 +55,7 @@ def failure_callback(context: dict[str, Any]) -> None:
         error = f"the run failed: {reason or 'no exception given'}"
     config, db = None, None
     try:
-        config, db = resolve_config_and_store()
+        config, db = resolve(config_location())
     except Exception as resolve_error:  # the callback must still record and notify
         error += f" (and the config could not be read: {resolve_error})"
     record_task_failure(config, db, dag_id, task_id or "(run)", run_id, error, datetime.now(UTC))
@@ -80,17 +82,6 @@ def config_location() -> str:
             "LISTENING_CONFIG to the path of listening.toml"
         )
     return value
-
-
-def resolve_config_and_store():
-    """Load and validate the config; the store is ``LISTENING_DB``, else ``settings.store``."""
-    from pathlib import Path
-
-    from listening.config import load_config
-    from listening.store import store_path
-
-    config = load_config(Path(config_location()).expanduser())
-    return config, store_path(None, config.store_path)
 
 
 def run_time(context: dict[str, Any]) -> datetime:
@@ -120,3 +111,33 @@ def is_daily_run(context: dict[str, Any]) -> bool:
 def log(message: str) -> None:
     """Print to the task log (Airflow captures stdout)."""
     print(message, flush=True)
+
+
+def run_task(name: str, /, *, labels: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """Run ``listening.tasks.<name>`` for the current task instance; return its XCom value.
+
+    The package resolves the config (``config_location``) and the store, calls the stage and
+    logs; this adds what only Airflow knows: the run's time, whether it is a daily run, XCom
+    under another key. ``labels`` go into the context first (for ``map_index_template``);
+    ``listening.tasks.NothingToDo`` marks the task skipped (no asset event).
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from listening import tasks
+
+    context = get_current_context()
+    for key, value in (labels or {}).items():
+        context[key] = value
+    ti = context["ti"]
+    try:
+        return tasks.run(
+            name,
+            config_location(),
+            run_time(context),
+            log,
+            is_daily=is_daily_run(context),
+            push=lambda key, value: ti.xcom_push(key=key, value=value),
+            **kwargs,
+        )
+    except tasks.NothingToDo as exc:
+        raise AirflowSkipException(str(exc)) from None

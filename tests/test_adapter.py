@@ -16,7 +16,7 @@ from listening.analyze.adapter import (
 )
 from listening.analyze.sentiment.scorer import get_scorer
 from listening.cli import main
-from listening.config import load_config
+from listening.configfile import load_config
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

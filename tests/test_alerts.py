@@ -255,7 +255,7 @@ def test_a_down_receiver_stops_the_round_and_nothing_is_lost(receiver):
 
 def test_failure_notice_goes_through_the_network_guard(tmp_path, feed_server):
     """Airflow's failure callback posts like every alert: a private address is refused."""
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.store.failures import record_task_failure
 
     (tmp_path / "listening.toml").write_text(

@@ -13,12 +13,12 @@ from listening import store
 from listening.build.campaigns import (
     CampaignError,
     add_campaign,
-    add_cli,
     import_campaigns,
     list_campaigns,
     make_campaign,
     read_csv,
 )
+from listening.cli.campaigns import add_parser
 from tests.test_marts import World
 
 NOW = datetime(2024, 6, 30, 12, tzinfo=UTC)
@@ -86,7 +86,7 @@ def test_cli_add_import_list(tmp_path, capsys):
     common.add_argument("--config")
     common.add_argument("--db")
     common.add_argument("-q", "--quiet", action="store_true")
-    add_cli(parser.add_subparsers(dest="command"), common)
+    add_parser(parser.add_subparsers(dest="command"), common)
 
     def run(*argv):
         out = Out()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from listening import store
-from listening.cli import build_parser, main
+from listening.cli import main
+from listening.cli.parser import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from listening import pipeline, store
-from listening.config import load_config
+from listening.configfile import load_config
 from tests.feedserver import Blackhole, FeedServer
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -568,7 +568,7 @@ def test_a_fetch_killed_mid_run_loses_no_staged_unit_and_loads_no_half(tmp_path,
     plan = pipeline.plan_collect(config, db, NOW)
     code = (
         "import sys; from datetime import datetime; from pathlib import Path; "
-        "from listening import pipeline; from listening.config import load_config; "
+        "from listening import pipeline; from listening.configfile import load_config; "
         "pipeline.fetch_planned(load_config(Path(sys.argv[1])), Path(sys.argv[2]), "
         "datetime.fromisoformat(sys.argv[3]))"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from listening.config import config_path, load_config, parse_config
+from listening.configfile import config_path, load_config, parse_config
 from listening.errors import ConfigError
 
 GOOD = """

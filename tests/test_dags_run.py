@@ -170,7 +170,7 @@ def _alerts(db) -> list[tuple]:
 
 def test_a_failed_task_becomes_an_alert_and_a_webhook_post(dags, project, webhook, monkeypatch):
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.store.failures import failures_dir, ingest_failures
 
     url, received = webhook
@@ -246,7 +246,7 @@ def test_listening_sql_answers_while_a_writer_holds_the_lock(project):
     import time
 
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     pipeline.init(load_config(project.config), project.db)
     held, release = threading.Event(), threading.Event()

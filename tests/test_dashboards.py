@@ -315,7 +315,7 @@ def fill_store(con: duckdb.DuckDBPyConnection, seed: int = 7, now: datetime = NO
 
 def make_store(folder: Path, until: datetime = NOW, built_at: datetime | None = None) -> Path:
     """The little world collected until ``until``, built (marts, alerts) at ``built_at``."""
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     (folder / "listening.toml").write_text(CONFIG, "utf-8")
     db = folder / "listening.duckdb"

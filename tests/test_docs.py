@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from listening import store
-from listening.cli import build_parser
+from listening.cli.parser import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README_PATH = ROOT / "README.md"

@@ -37,7 +37,7 @@ def write_config(tmp_path, sources: dict[str, tuple[str, str]], **settings) -> N
 
 
 def collect(tmp_path, now=NOW):
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     config = load_config(tmp_path / "listening.toml")
     return config, pipeline.collect(config, config.store_path, now=now)
@@ -192,7 +192,7 @@ def test_a_parser_crash_is_that_sources_last_error(tmp_path, blog, monkeypatch):
     ids=["200-parentheses", "1000-NOT", "NEAR-million", "NEAR-51"],
 )
 def test_hostile_brand_query_is_a_one_line_config_error(tmp_path, query, reason):
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.errors import ConfigError
 
     path = tmp_path / "listening.toml"
@@ -241,7 +241,7 @@ def test_sql_timeout_stops_a_runaway_query_with_one_line(tmp_path, monkeypatch):
 
 
 def test_sql_default_timeout_is_30_seconds():
-    from listening.cli import build_parser
+    from listening.cli.parser import build_parser
 
     assert build_parser().parse_args(["sql", "select 1"]).timeout == 30.0
 
@@ -369,7 +369,7 @@ def test_invisible_characters_do_not_hide_a_brand_and_spans_stay_true():
     ids=["port-70000", "space", "tab"],
 )
 def test_unfetchable_source_url_is_a_config_error(tmp_path, url, reason):
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.errors import ConfigError
 
     write_config(tmp_path, {"Blog": (url, "feed")})

@@ -10,7 +10,7 @@ import sys
 from defusedxml.ElementTree import fromstring
 
 from listening.collect.opml import NS
-from listening.config import load_config
+from listening.configfile import load_config
 
 CONFIG = """\
 # Notre veille : ce commentaire doit survivre à l'import.

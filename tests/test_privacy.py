@@ -170,7 +170,7 @@ def test_forget_erases_a_person_everywhere_and_for_good(tmp_path, thread):
     later = [*comments, (5, PERSON, "Toujours en panne chez Telzio.", None, t)]
     serve_blog(server, later, now() - timedelta(days=3, hours=2))
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     cfg = load_config(config)
     tomorrow = now() + timedelta(days=1)  # when the feeds are due again
@@ -254,7 +254,7 @@ def test_forget_needs_the_suppression_key_to_load_again(tmp_path, thread):
     assert key.stat().st_mode & 0o077 == 0  # readable by the owner only
     key.unlink()
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
     from listening.store.privacy import PrivacyError
 
     with pytest.raises(
@@ -293,7 +293,7 @@ def test_retention_drops_old_documents_at_each_build(tmp_path, feed_server):
     con.close()
     # The feed still carries the old comment: it is not loaded again.
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     stats = pipeline.collect(load_config(config), db, now=now() + timedelta(days=1))
     assert stats.n_fetches >= 2 and stats.errors == []
@@ -335,7 +335,7 @@ def test_pseudonymized_authors_never_reach_the_store(tmp_path, thread, monkeypat
     # The thread served again without the person's comments: the text quoting them keeps its
     # pseudonym though they are not among this load's authors.
     from listening import pipeline
-    from listening.config import load_config
+    from listening.configfile import load_config
 
     serve_blog(server, [c for c in comments if c[1] != PERSON], now() - timedelta(days=3))
     monkeypatch.setenv(ENV_PSEUDONYM_KEY, KEY)

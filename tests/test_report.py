@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.errors import ListeningError
 from listening.report import brand_slug, latest_report, write_report
 from listening.report.data import ReportData
@@ -378,7 +378,7 @@ def test_reputation_page_offers_the_weeks_report(demo, browser):
 
 
 def test_report_recipients_must_be_addresses(tmp_path):
-    from listening.config import parse_config
+    from listening.configfile import parse_config
     from listening.errors import ConfigError
 
     text = (

@@ -14,7 +14,7 @@ import pytest
 
 import tests.test_dags_run
 from listening import pipeline
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.report import Report, report_path
 from listening.report.mail import MailError, deliver, server_from_url
 from listening.report.weeks import parse_week

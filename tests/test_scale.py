@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from listening import pipeline, store
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.errors import ListeningError
 from tests.test_collect import NOW, write_config
 
@@ -178,14 +178,9 @@ def _counts(db: Path) -> dict[str, object]:
 @pytest.mark.skipif(os.geteuid() != 0, reason="runs the fetch worker as another user: needs root")
 def test_celery_cluster_builds_the_library_store_with_fetch_kept_off_it(tmp_path):
     from listening.demo.run import _record_campaigns, _run_stages
-    from listening.demo.scale import (
-        FETCH_QUEUE,
-        FETCH_USER,
-        STORE_QUEUE,
-        Cluster,
-        write_scale_config,
-    )
+    from listening.demo.scale import FETCH_QUEUE, STORE_QUEUE, Cluster, write_scale_config
     from listening.demo.server import serve_world
+    from listening.demo.services import FETCH_USER
 
     out = _Lines()
     # Not under pytest's tmp_path: that one is private to root, the fetch user must traverse.

@@ -182,12 +182,12 @@ def build(
     backoff, timeout). ``as_of`` is the last local day built, by default today in
     ``settings.timezone``."""
     from listening.build.alerts import delivery, episodes, rules
-    from listening.store import privacy
+    from listening.store import erasure
 
     started = time.perf_counter()
     as_of = as_of or local_date(now, config.settings.timezone)
     stats = BuildStats()
-    stats.n_expired = privacy.before_build(con, config, now).n_documents
+    stats.n_expired = erasure.before_build(con, config, now).n_documents
     check_range(con, config, as_of)
     con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")
     with store.transaction(con):

@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError, SubElement, indent, tostring
 
-from listening.config import CHANNELS, KINDS, Config, load_config, parse_config
+from listening.config import CHANNELS, KINDS, Config
+from listening.configfile import load_config, parse_config
 from listening.errors import ListeningError
 
 NS = "https://github.com/listening-fr/listening#opml"

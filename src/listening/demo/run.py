@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from listening import pipeline, store
 from listening.build.summary import summarize
-from listening.config import load_config
+from listening.configfile import load_config
 from listening.demo.server import serve
 from listening.demo.truth import write_ground_truth
 from listening.demo.world import DEFAULT_END, DEFAULT_SEED, build_world

@@ -8,6 +8,10 @@ texts name the person (distinctive names only, see ``privacy.is_distinctive``), 
 becomes ``REDACTED``. Files beside the store (staging, failure notes, pending corrections) are
 cleaned too, and every erasure adds a line of counts to ``raw.erasures``. The writer then
 rewrites the store file (``privacy.request_compaction``): DuckDB keeps deleted bytes.
+
+``before_build`` runs at each build, before the marts: retention, and the conversion of a
+store that held names once ``settings.pseudonymize_authors`` is on (``listening.store.privacy``
+holds the keys and the pseudonyms; it never imports this module).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,9 +31,12 @@ from listening.store.privacy import (
     PSEUDONYM_PREFIX,
     REDACTED,
     PrivacyError,
+    has_privacy_tables,
     is_distinctive,
     pseudonym,
     pseudonym_key,
+    pseudonymize_alerts,
+    pseudonymize_table,
     replace_names,
     request_compaction,
     store_file,
@@ -158,6 +165,30 @@ def audit(con: duckdb.DuckDBPyConnection, reason: str, now: datetime, s: Erasure
             s.n_files,
         ],
     )
+
+
+# -- at build -----------------------------------------------------------------------------------
+
+
+def before_build(con: duckdb.DuckDBPyConnection, config, now: datetime) -> ErasureStats:
+    """Retention and pseudonymisation of what the store already holds; called by each build
+    before the marts. Returns what retention removed."""
+    if not has_privacy_tables(con):
+        return ErasureStats()
+    if config.settings.pseudonymize_authors:
+        key = pseudonym_key()
+        with store.transaction(con):
+            n = pseudonymize_table(con, "raw.documents", config, key)
+            if n:
+                pseudonymize_alerts(con, key)
+                audit(con, "pseudonymize", now, ErasureStats(n_documents=n))
+        if n:
+            request_compaction(con)
+    stats = ErasureStats()
+    days = config.settings.retention_days
+    if days:
+        stats = expire(con, now - timedelta(days=days), now)
+    return stats
 
 
 # -- forget -------------------------------------------------------------------------------------

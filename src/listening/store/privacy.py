@@ -6,7 +6,7 @@ migration 006, as in the authors mart). Everything here runs inside the single w
 - ``apply_at_load`` drops the documents of people on the suppression list (keyed hashes
   added by ``listening forget``, see ``listening.store.erasure``) before anything reaches the store,
   and, with retention on, documents already too old.
-- ``before_build`` applies ``settings.retention_days`` (``erasure.expire``) at each build.
+- ``erasure.before_build`` applies ``settings.retention_days`` at each build.
 - With ``settings.pseudonymize_authors`` names are replaced at load by ``pseudonym(name)``, a
   keyed hash (``LISTENING_PSEUDONYM_KEY``); a store that held names is converted at the next
   build. The brands' own accounts (``official_authors``) are not people and stay readable.
@@ -25,15 +25,10 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
-from listening import store
 from listening.errors import ListeningError
-
-if TYPE_CHECKING:
-    from listening.store.erasure import ErasureStats
 
 ENV_PSEUDONYM_KEY = "LISTENING_PSEUDONYM_KEY"
 PSEUDONYM_PREFIX = "pseudo-"
@@ -118,7 +113,7 @@ def compaction_requested(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(f"select getvariable('{COMPACT_VARIABLE}')").fetchone()[0])
 
 
-def _has_privacy_tables(con: duckdb.DuckDBPyConnection) -> bool:
+def has_privacy_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' "
@@ -134,7 +129,7 @@ def apply_at_load(con: duckdb.DuckDBPyConnection, config, now: datetime) -> int:
     """Filter the temp table ``incoming`` (staged documents about to be upserted): drop the
     suppressed people and, with retention on, documents already too old; with
     ``pseudonymize_authors``, replace names by pseudonyms. Returns the documents dropped."""
-    if not _has_privacy_tables(con):
+    if not has_privacy_tables(con):
         return 0
     dropped = _drop_suppressed(con, config)
     # A text where an erasure redacted a name, or where a quoted name became a pseudonym,
@@ -154,7 +149,7 @@ def apply_at_load(con: duckdb.DuckDBPyConnection, config, now: datetime) -> int:
             "delete from incoming where published_at < ?", [now - timedelta(days=days)]
         ).fetchone()[0]
     if pseudonymize:
-        _pseudonymize_table(con, "incoming", config, pseudonym_key())
+        pseudonymize_table(con, "incoming", config, pseudonym_key())
     return dropped
 
 
@@ -198,7 +193,7 @@ def _official_keys(con: duckdb.DuckDBPyConnection, config) -> set[str]:
     return {r[0] for r in rows if r[0]}
 
 
-def _pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key: bytes) -> int:
+def pseudonymize_table(con: duckdb.DuckDBPyConnection, table: str, config, key: bytes) -> int:
     """Replace each name of ``table`` (``incoming`` or ``raw.documents``) by its pseudonym: in
     the author column, in the author's own title and text (WordPress comment titles read
     « Par : <name> »), and, for names of two words or more, in every text of the table (« je
@@ -261,33 +256,7 @@ def replace_names(value: str | None, names: Iterable[str], by: str) -> str | Non
     return value
 
 
-# -- at build ---------------------------------------------------------------------------------
-
-
-def before_build(con: duckdb.DuckDBPyConnection, config, now: datetime) -> ErasureStats:
-    """Retention and pseudonymisation of what the store already holds; called by each build
-    before the marts. Returns what retention removed."""
-    from listening.store.erasure import ErasureStats, audit, expire
-
-    if not _has_privacy_tables(con):
-        return ErasureStats()
-    if config.settings.pseudonymize_authors:
-        key = pseudonym_key()
-        with store.transaction(con):
-            n = _pseudonymize_table(con, "raw.documents", config, key)
-            if n:
-                _pseudonymize_alerts(con, key)
-                audit(con, "pseudonymize", now, ErasureStats(n_documents=n))
-        if n:
-            request_compaction(con)
-    stats = ErasureStats()
-    days = config.settings.retention_days
-    if days:
-        stats = expire(con, now - timedelta(days=days), now)
-    return stats
-
-
-def _pseudonymize_alerts(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+def pseudonymize_alerts(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Alert summaries name people (« Marie (blog.fr), habituée… »): same replacement."""
     rows = con.execute("select author, pseudonym from pseudonyms").fetchall()
     alerts = con.execute("select alert_id, summary from raw.alerts").fetchall()
