@@ -44,7 +44,6 @@ import ceiling
 from listening import store
 
 NEW_DAY_RUN = "bench-new-day"
-MARTS = ("reputation_daily", "authors", "threads", "share_of_voice", "aspects_daily")
 
 
 def prepare(folder: Path, args) -> tuple[Path, Path]:
@@ -193,7 +192,7 @@ def mart_digest(db: Path, digits: int | None = None) -> dict[str, tuple[int, str
     con = duckdb.connect(str(store.snapshot_path(db)), read_only=True)
     try:
         out = {}
-        for table in (*MARTS, "campaign_impact", "mention_search"):
+        for table in store.mart_names():
             cols = [
                 f"round({c}, {digits})" if digits is not None and t == "DOUBLE" else c
                 for c, t in con.execute(

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import data
+from listening.store import mart_names
 
 LABELS_FR = {
     "positive": "positif",
@@ -82,16 +83,7 @@ def require(*relations: str) -> bool:
     missing = [r for r in relations if r not in have]
     if not missing:
         return True
-    marts = {
-        "reputation_daily",
-        "authors",
-        "threads",
-        "share_of_voice",
-        "aspects_daily",
-        "campaign_impact",
-        "mention_search",
-    }
-    if set(missing) & marts:
+    if set(missing) & set(mart_names()):
         st.info(
             f"Pas encore de marts ({', '.join(missing)}) : lancez `listening build` "
             "(ou `listening run`) pour les construire et publier l'instantané."

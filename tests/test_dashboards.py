@@ -323,8 +323,7 @@ def make_store(folder: Path, until: datetime = NOW, built_at: datetime | None = 
     store.migrate(con)
     fill_store(con, now=until)
     built_at = built_at or until
-    marts = list((store.sql_dir() / "marts").glob("*.sql"))
-    if marts:
+    if store.mart_names():
         from listening.build.marts import build
 
         build(con, load_config(folder / "listening.toml"), built_at, webhook_url="")

@@ -42,16 +42,7 @@ def test_summary_names_every_brand(demo_store):
 
 
 def test_every_layer_is_filled(con):
-    for relation in (
-        "documents",
-        "mentions",
-        "reputation_daily",
-        "authors",
-        "threads",
-        "share_of_voice",
-        "aspects_daily",
-        "campaign_impact",
-    ):
+    for relation in ("documents", "mentions", *store.mart_names()):
         assert con.execute(f"select count(*) from {relation}").fetchone()[0] > 0, relation
     # Threads keep who answered whom.
     assert (

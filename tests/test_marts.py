@@ -17,15 +17,7 @@ from listening.build import marts
 from listening.config import Brand, Config, Settings
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
-MARTS = (
-    "reputation_daily",
-    "authors",
-    "threads",
-    "share_of_voice",
-    "aspects_daily",
-    "campaign_impact",
-    "mention_search",
-)
+MARTS = tuple(store.mart_names())
 SCORES = {"positive": 0.6, "neutral": 0.0, "negative": -0.6}
 
 

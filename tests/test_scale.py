@@ -155,7 +155,7 @@ def test_store_tasks_run_on_the_store_queue_and_fetch_on_the_default_one():
 
 
 def _counts(db: Path) -> dict[str, object]:
-    marts = sorted(p.stem for p in (store.sql_dir() / "marts").glob("*.sql"))
+    marts = store.mart_names()
     con = store.open_reader(db)
     try:
         out: dict[str, object] = {

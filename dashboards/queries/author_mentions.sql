@@ -11,7 +11,7 @@ select
     text,
     url,
 from mention_search
-where author_key = lower(trim(regexp_replace($author, '\s+', ' ', 'g')))
+where author_key = author_key($author)
     and site = $site
     and not is_duplicate
 order by published_at, mention_id

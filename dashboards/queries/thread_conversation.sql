@@ -1,6 +1,6 @@
 -- A thread in reading order, the brand's answers flagged: comments by an
 -- account listed in the config's official_authors (table official_authors,
--- copied by each build).
+-- copied by each build), names compared by the store's author_key macro.
 with
 
 official as (
@@ -18,8 +18,7 @@ docs as (
         d.title,
         d.text,
         d.kind = 'comment'
-            and lower(trim(regexp_replace(d.author, '\s+', ' ', 'g')))
-                in (select author_key from official)
+            and author_key(d.author) in (select author_key from official)
             as is_official,
     from documents as d
     where d.thread_url = $thread_url

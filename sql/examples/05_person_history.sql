@@ -14,6 +14,6 @@ select
     m.url,
 from stg_mentions as m
 join authors as a using (author_id)
-where m.author_key = lower(trim(getvariable('author_name')))
+where m.author_key = author_key(getvariable('author_name'))
     and not m.is_duplicate
 order by m.published_at

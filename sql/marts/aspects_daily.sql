@@ -8,10 +8,8 @@ create or replace table aspects_daily as
 with
 
 mentions as (
-    select * from stg_mentions
-    where not is_duplicate
-        and day <= getvariable('as_of')
-        and len(aspects) > 0
+    select * from stg_mentions_as_of
+    where len(aspects) > 0
 ),
 
 exploded as (

@@ -19,10 +19,8 @@ create or replace table authors as
 with
 
 mentions as (
-    select * from stg_mentions
-    where not is_duplicate
-        and author_id is not null
-        and day <= getvariable('as_of')
+    select * from stg_mentions_as_of
+    where author_id is not null
         and (
             getvariable('is_full')
             or author_id in (select author_id from scope_author_id)

@@ -5,6 +5,10 @@
 -- mean daily mentions with the 'before' period's. The reputation change is
 -- within the index's bounds when the index at the end of the period lies
 -- inside the 95% bounds it had at the start: no evidence of a move.
+-- The campaign's verdict (hype or reality), which the dashboards and the
+-- weekly report show, sits on its 'during' row: has the index left the
+-- bounds it had at the campaign's start by the end of the window after it
+-- (its last observed day, or the campaign's end when none)?
 create or replace table campaign_impact as
 
 with
@@ -111,9 +115,39 @@ compared as (
             and reputation_start_upper as is_change_within_bounds,
         period_order,
     from rated
+),
+
+verdicts as (
+    select
+        d.campaign_id,
+        d.period,
+        coalesce(a.period_end, d.period_end) as measured_until,
+        coalesce(a.reputation_end, d.reputation_end) as reputation_measured,
+        coalesce(a.is_complete, false) as is_measure_complete,
+        coalesce(a.reputation_end, d.reputation_end)
+            not between d.reputation_start_lower and d.reputation_start_upper
+            as has_moved,
+    from compared as d
+    left join compared as a
+        on a.campaign_id = d.campaign_id
+        and a.period = 'after'
+    where d.period = 'during'
+),
+
+judged as (
+    select
+        c.*,
+        v.measured_until,
+        v.reputation_measured,
+        v.is_measure_complete,
+        v.has_moved,
+    from compared as c
+    left join verdicts as v
+        on v.campaign_id = c.campaign_id
+        and v.period = c.period
 )
 
-select * exclude (period_order) from compared
+select * exclude (period_order) from judged
 order by campaign_id, period_order;
 
 comment on table campaign_impact is
@@ -146,3 +180,14 @@ comment on column campaign_impact.reputation_start_upper is
     'Upper 95% bound of the index at the start.';
 comment on column campaign_impact.is_change_within_bounds is
     'reputation_end lies within the start''s bounds: no clear move.';
+comment on column campaign_impact.measured_until is
+    'On the during row: last day of the window after the campaign, up to '
+    'which the verdict measures; NULL on the other rows.';
+comment on column campaign_impact.reputation_measured is
+    'On the during row: index on the last observed day of the window after '
+    'the campaign (of the campaign itself when that window has none).';
+comment on column campaign_impact.is_measure_complete is
+    'On the during row: the window after the campaign ended by as_of.';
+comment on column campaign_impact.has_moved is
+    'On the during row: reputation_measured lies outside the 95% bounds of '
+    'the campaign''s start: a real move, not hype.';

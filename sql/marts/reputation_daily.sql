@@ -24,9 +24,7 @@ create or replace table reputation_daily as
 with
 
 mentions as (
-    select * from stg_mentions
-    where not is_duplicate
-        and day <= getvariable('as_of')
+    select * from stg_mentions_as_of
 ),
 
 votes as (

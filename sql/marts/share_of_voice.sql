@@ -7,9 +7,7 @@ create or replace table share_of_voice as
 with
 
 mentions as (
-    select * from stg_mentions
-    where not is_duplicate
-        and day <= getvariable('as_of')
+    select * from stg_mentions_as_of
 ),
 
 sets as (

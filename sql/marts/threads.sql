@@ -21,13 +21,9 @@ documents as (
 ),
 
 mentions as (
-    select * from stg_mentions
-    where not is_duplicate
-        and day <= getvariable('as_of')
-        and (
-            getvariable('is_full')
-            or thread_url in (select thread_url from scope_thread_url)
-        )
+    select * from stg_mentions_as_of
+    where getvariable('is_full')
+        or thread_url in (select thread_url from scope_thread_url)
 ),
 
 official as (

@@ -34,17 +34,10 @@ renamed as (
         source,
         channel,
         author,
-        -- one person = one normalised name on one site (see the authors mart)
-        nullif(
-            lower(trim(regexp_replace(author, '\s+', ' ', 'g'))), ''
-        ) as author_key,
-        regexp_replace(
-            regexp_extract(
-                lower(url), '^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1
-            ),
-            '^www\.',
-            ''
-        ) as site,
+        -- one person = one normalised name on one site (see the authors mart);
+        -- the macros of migration 006, which erasure and suppression use too
+        author_key(author) as author_key,
+        url_site(url) as site,
         published_at,
         cast(
             timezone(getvariable('timezone'), published_at) as date

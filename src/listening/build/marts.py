@@ -125,8 +125,7 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     official = [(b.name, a) for b in config.brands for a in b.official_authors]
     if official:
         con.executemany(
-            "insert into official_authors select ?, ?, "
-            "nullif(lower(trim(regexp_replace(?, '\\s+', ' ', 'g'))), '')",
+            "insert into official_authors select ?, ?, author_key(?)",
             [(b, a, a) for b, a in official],
         )
     for statement in _CONFIG_TABLE_COMMENTS:

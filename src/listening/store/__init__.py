@@ -44,6 +44,12 @@ def sql_dir() -> Path:
     raise StoreError("cannot find the sql/ folder with migrations next to the listening package")
 
 
+def mart_names() -> list[str]:
+    """The marts, in name order: one per file of ``sql/marts`` (the one list of them, for the
+    dashboards, the tests and the bench; the build runs the files themselves)."""
+    return sorted(path.stem for path in (sql_dir() / "marts").glob("*.sql"))
+
+
 def migrations() -> list[Migration]:
     out = []
     for path in sorted((sql_dir() / "migrations").glob("*.sql")):
