@@ -51,10 +51,7 @@ renamed as (
 keyed as (
     select
         *,
-        case
-            when author_key is not null
-                then substr(md5(author_key || '@' || site), 1, 16)
-        end as author_id,
+        author_id(author_key, site) as author_id,
     from renamed
 ),
 

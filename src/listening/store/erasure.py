@@ -249,7 +249,7 @@ def forget(
     with store.transaction(con, keep=not dry_run):
         con.execute(
             "create or replace temp table erased as select document_id, parent_id, "
-            "substr(md5(author_key(author) || '@' || url_site(url)), 1, 16) as author_id "
+            "author_id(author_key(author), url_site(url)) as author_id "
             "from raw.documents where author_key(author) in (select unnest(?::varchar[])) "
             "and (?::varchar is null or url_site(url) = ?)",
             [who.keys, who.site, who.site],
