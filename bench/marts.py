@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -151,33 +150,15 @@ def _has_column(con, schema: str, table: str, column: str) -> bool:
     )
 
 
-# The command runs under a small helper that waits for it: a child forked from this (large)
-# process would report our own peak RSS as its own (Linux keeps the parent's high-water mark
-# across fork + exec).
-PEAK_HELPER = """
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[1:])
-_, status, usage = os.wait4(proc.pid, 0)
-print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
-"""
-
-
 def timed_build(config: Path, db: Path, *extra: str) -> tuple[float, float]:
     """`listening build` as a child process: (seconds, peak RSS in MiB); prints them with its
     CPU seconds (the machine may be shared). Publishing is part of the command; it is timed
     apart below."""
     cli = Path(sys.executable).with_name("listening")
     cmd = [str(cli), "build", "--config", str(config), "--db", str(db), "-q", *extra]
-    started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", PEAK_HELPER, *cmd], capture_output=True, text=True, check=True
-    )
-    elapsed = time.perf_counter() - started
-    cpu, maxrss, code = out.stdout.split()[-3:]
-    if int(code) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {out.stderr}")
-    print(f"  ({' '.join(extra) or 'incremental'}: {elapsed:.1f} s wall, {float(cpu):.1f} s CPU)")
-    return elapsed, int(maxrss) / 1024
+    elapsed, cpu, peak = ceiling.measured(cmd)
+    print(f"  ({' '.join(extra) or 'incremental'}: {elapsed:.1f} s wall, {cpu:.1f} s CPU)")
+    return elapsed, peak
 
 
 def timed_publish(db: Path) -> float:
