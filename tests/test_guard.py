@@ -8,7 +8,8 @@ import socket
 import pytest
 import requests
 
-from listening.collect.fetch import Fetcher, FetchPolicy
+from listening.collect.fetch import Fetcher
+from listening.collect.fetchjobs import FetchPolicy
 from listening.collect.guard import FIX, AddressRule, GuardedAdapter, blocked_reason, check_url
 from listening.errors import SourceBlocked
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from listening.collect.fetch import FetchResult
+from listening.collect.fetchjobs import FetchResult
 from listening.collect.state import (
     MAX_RETRY_AFTER,
     SourceState,

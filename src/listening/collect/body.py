@@ -19,7 +19,7 @@ import requests
 import urllib3.exceptions
 
 if TYPE_CHECKING:
-    from listening.collect.fetch import FetchPolicy
+    from listening.collect.fetchjobs import FetchPolicy
 
 CHUNK = 64 * 1024
 DRAIN_MAX = 64 * 1024  # read and drop an unwanted body up to this size to keep the connection

@@ -158,7 +158,7 @@ class _Run:
 
     def _children(self, work: UnitWork) -> None:
         """Comment threads (comment feeds, or post pages after the host's robots.txt)."""
-        from listening.collect.fetch import FetchJob
+        from listening.collect.fetchjobs import FetchJob
 
         for job in work.threads.jobs():
             if work.threads[job.key].kind != "page":
@@ -210,7 +210,7 @@ def _bodiless(result):
 
 
 def fetch_policy(config: Config):
-    from listening.collect.fetch import FetchPolicy
+    from listening.collect.fetchjobs import FetchPolicy
 
     s = config.settings
     return FetchPolicy(

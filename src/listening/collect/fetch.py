@@ -22,7 +22,6 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -40,6 +39,7 @@ from listening.collect.body import (
     read_timeout_message,
     root_cause,
 )
+from listening.collect.fetchjobs import FetchJob, FetchPolicy, FetchResult
 from listening.collect.fetchqueue import FetchQueue
 from listening.collect.guard import AddressRule, GuardedAdapter, check_url, response_deadline
 from listening.errors import SourceBlocked
@@ -52,55 +52,6 @@ PERMANENT_REDIRECTS = frozenset({301, 308})  # RFC 9110 §15.4.2 and §15.4.9
 # Only encodings whose urllib3 decoders honour max_length, so the decoded cap holds for bombs
 # (brotli/zstd support depends on which optional library versions are installed).
 ACCEPT_ENCODING = "gzip, deflate"
-
-
-@dataclass
-class FetchPolicy:
-    """Limits for fetching; every field comes from the configuration's ``settings``."""
-
-    allow_private_networks: bool = False
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    max_per_host: int = 2
-    max_total: int = 8
-    # CIDRs allowed even when private networks are refused (e.g. ("192.168.1.20/32",)).
-    allowed_networks: tuple[str, ...] = ()
-
-
-@dataclass
-class FetchResult:
-    """What happened when fetching one URL. ``error`` is None on success."""
-
-    url: str
-    final_url: str
-    status: int | None = None
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-    permanent_redirect: str | None = None
-    retry_after: float | None = None
-    error: str | None = None
-    # 'blocked', 'invalid_url', 'dns', 'timeout', 'network', 'tls', 'too_large', 'http', 'gone',
-    # 'rate_limited', 'redirect_loop', 'too_many_redirects'
-    error_kind: str | None = None
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.not_modified or (self.status == 200 and self.error is None)
-
-
-@dataclass
-class FetchJob:
-    key: str
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:

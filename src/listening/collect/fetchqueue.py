@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from listening.collect.fetch import Fetcher, FetchJob, FetchResult
+    from listening.collect.fetchjobs import CanFetch, FetchJob, FetchResult
 
 
 def _host_key(url: str) -> str:
@@ -29,7 +29,7 @@ class FetchQueue:
     order (a host's URL is parsed once, when its job is added).
     """
 
-    def __init__(self, fetcher: Fetcher):
+    def __init__(self, fetcher: CanFetch):
         self.fetcher = fetcher
         self.limit_total = max(1, fetcher.policy.max_total)
         self.limit_host = max(1, fetcher.policy.max_per_host)

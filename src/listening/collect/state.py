@@ -33,7 +33,7 @@ from listening.config import Source
 from listening.models import stable_id
 
 if TYPE_CHECKING:
-    from listening.collect.fetch import FetchResult
+    from listening.collect.fetchjobs import FetchResult
 
 ACTIVE, BACKOFF, DISABLED = "active", "backoff", "disabled"
 REDIRECT_CONFIRMATIONS = 2

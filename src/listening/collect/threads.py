@@ -79,7 +79,7 @@ class Threads:
 
     def jobs(self) -> list:
         """The due threads' fetches (``listening.collect.fetch.FetchJob``)."""
-        from listening.collect.fetch import FetchJob
+        from listening.collect.fetchjobs import FetchJob
 
         return [
             FetchJob(key, c.url, c.etag, c.last_modified)

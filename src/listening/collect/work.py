@@ -47,7 +47,7 @@ class UnitWork:
 
     # main feed
     def main_job(self):
-        from listening.collect.fetch import FetchJob
+        from listening.collect.fetchjobs import FetchJob
 
         m = self.unit.main
         url = m.feed_url if (m.kind == "site" and m.feed_url) else m.url
@@ -83,7 +83,7 @@ class UnitWork:
 
     def on_main(self, job, result, parsed: Parsed | None):
         """The main feed's fetch (and parse, when there was a body); a follow-up job or None."""
-        from listening.collect.fetch import FetchJob
+        from listening.collect.fetchjobs import FetchJob
 
         m = self.unit.main
         bozo = None
@@ -181,7 +181,7 @@ class UnitWork:
 
 
 def _with_error(result, message: str):
-    from listening.collect.fetch import FetchResult
+    from listening.collect.fetchjobs import FetchResult
 
     return FetchResult(
         **{
