@@ -26,9 +26,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from listening import store
-from listening.build.alerts import rules as alert_rules
 from listening.configfile import load_config
 from listening.demo.truth import evaluate, read_alerts, report
+from listening.marts.alerts import rules as alert_rules
 
 GRID = [(3, 3.0), (5, 3.5), (3, 3.5), (5, 3.0), (8, 3.5), (5, 5.0)]
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listening.build.alerts.wording import de, french_date, plural
+from listening.marts.alerts.wording import de, french_date, plural
 from tests.test_marts import World
 
 FAST = {"backoff": 0.0, "timeout": (2.0, 2.0)}
@@ -301,9 +301,9 @@ def test_a_slow_fall_is_dated_from_when_the_index_left_its_level():
     peak (30 - 1.96 x 7 = 16.3, reached 18 days into the fall)."""
     import duckdb
 
-    from listening.build.alerts import rules
-    from listening.build.alerts.episodes import cusum_episodes
     from listening.config import Config, Settings
+    from listening.marts.alerts import rules
+    from listening.marts.alerts.episodes import cusum_episodes
 
     warm_up, se = 30, 7.0
     index = [30.0] * warm_up
@@ -339,7 +339,7 @@ def test_an_alert_later_data_no_longer_shows_is_withdrawn_and_never_delivered(re
     """Late comments or a re-score move an episode: the build withdraws what it no longer
     finds up to as_of (kept in raw.alerts with withdrawn_at), restores it if found again, and
     leaves alone what opened after as_of."""
-    from listening.build.alerts import delivery, episodes
+    from listening.marts.alerts import delivery, episodes
 
     w = World(allow_private_networks=True)  # the receiver is on 127.0.0.1
     con, config = w.con, w.config

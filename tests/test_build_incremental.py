@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from listening.build import marts
+from listening.marts import build
 from tests.test_marts import MARTS, NOW, World
 
 COMPARED = (*MARTS, "stg_documents", "stg_mentions")
@@ -22,7 +22,7 @@ def snapshot(w: World) -> dict[str, list[tuple]]:
     return {t: sorted(w.con.execute(f"select * from {t}").fetchall(), key=repr) for t in COMPARED}
 
 
-def assert_same_as_full(w: World, now=NOW, **kw) -> marts.BuildStats:
+def assert_same_as_full(w: World, now=NOW, **kw) -> build.BuildStats:
     stats = w.build(now, **kw)
     assert not stats.is_full, stats.full_reason
     incremental = snapshot(w)

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from listening import store
-from listening.build.campaigns import (
+from listening.cli.campaigns import add_parser
+from listening.marts.campaigns import (
     CampaignError,
     add_campaign,
     import_campaigns,
@@ -18,7 +19,6 @@ from listening.build.campaigns import (
     make_campaign,
     read_csv,
 )
-from listening.cli.campaigns import add_parser
 from tests.test_marts import World
 
 NOW = datetime(2024, 6, 30, 12, tzinfo=UTC)

@@ -74,7 +74,7 @@ def test_the_dag_chain_fills_the_store_and_a_rerun_changes_nothing(dags, project
     marts = [
         n for n in first if n.startswith("main.") and n not in ("main.documents", "main.mentions")
     ]
-    from listening.build.marts import sql_files
+    from listening.marts.build import sql_files
 
     if sql_files():
         assert marts, "sql/marts has files but no mart appeared in the snapshot"

@@ -2,7 +2,7 @@
 
 The store is small but shaped like real data (two brands, competitors, threads with replies and
 a brand's answers, a campaign, a failing source, a comment that tries to inject HTML); the marts
-are built by ``listening.build.marts`` when the SQL is there, then the snapshot is published.
+are built by ``listening.marts.build`` when the SQL is there, then the snapshot is published.
 Figures on the pages are compared with SQL on the same snapshot. Screenshots go to test-artifacts/.
 """
 
@@ -324,7 +324,7 @@ def make_store(folder: Path, until: datetime = NOW, built_at: datetime | None = 
     fill_store(con, now=until)
     built_at = built_at or until
     if store.mart_names():
-        from listening.build.marts import build
+        from listening.marts.build import build
 
         build(con, load_config(folder / "listening.toml"), built_at, webhook_url="")
     if not con.execute("select count(*) from raw.alerts").fetchone()[0]:

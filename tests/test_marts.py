@@ -1,4 +1,4 @@
-"""Contract tests of the marts: hand-built rows in a real DuckDB store, then ``marts.build``."""
+"""Contract tests of the marts: hand-built rows in a real DuckDB store, then ``build.build``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from listening import store
-from listening.build import marts
 from listening.config import Brand, Config, Settings
+from listening.marts import build
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 MARTS = tuple(store.mart_names())
@@ -92,7 +92,7 @@ class World:
         return self.mention(self.doc(when, author, **kw), brand, label)
 
     def build(self, now=NOW, **kw):
-        return marts.build(self.con, self.config, now, **kw)
+        return build.build(self.con, self.config, now, **kw)
 
     def rows(self, sql, params=None) -> list[dict]:
         cur = self.con.execute(sql, params or [])
@@ -466,7 +466,7 @@ def test_build_is_repeatable_and_atomic():
     assert w.rows("select * from reputation_daily order by brand, day") == first
     bad = replace(w.config, settings=replace(w.config.settings, timezone="Nowhere/Atlantis"))
     with pytest.raises(duckdb.Error):  # fails in the SQL, midway through the transaction
-        marts.build(w.con, bad, NOW, as_of=NOW.date())
+        build.build(w.con, bad, NOW, as_of=NOW.date())
     assert w.rows("select * from reputation_daily order by brand, day") == first
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from listening.build.campaigns import add_campaign, make_campaign
+from listening.marts.campaigns import add_campaign, make_campaign
 from listening.store import sql_dir
 from tests.test_marts import World
 

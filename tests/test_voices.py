@@ -3,7 +3,7 @@ anonymous mention speaks alone, in the marts and in the CLI summary alike."""
 
 from __future__ import annotations
 
-from listening.build.summary import summarize
+from listening.marts.summary import summarize
 from tests.test_marts import World
 
 

@@ -3,7 +3,7 @@
 -- time, and the text and title already folded (fold_text: lower case, no
 -- accents) so that a search scans only the rows the brand, period, label and
 -- source filters keep, and never folds text at query time. The folds come
--- from raw.folded_texts, which the build refreshes first (listening.build).
+-- from raw.folded_texts, which the build refreshes first (listening.marts).
 -- incremental key: mention_id
 create or replace table mention_search as
 

@@ -5,11 +5,11 @@
 create or replace macro author_id(key, site) as
     substr(md5(key || '@' || site), 1, 16);
 
--- The alert rules moved to listening.build.alerts (the layout by stage).
+-- The alert rules moved to listening.marts.alerts (the layout by stage).
 comment on view alerts is
-    'Alerts raised by the build, one row per episode (see listening.build.alerts). '
+    'Alerts raised by the build, one row per episode (see listening.marts.alerts). '
     'An episode later data no longer shows stays in raw.alerts with withdrawn_at '
     'set and is left out here.';
 comment on column alerts.rule is
     'negative_spike, buzz_spike, reputation_drift, regular_turned_detractor, '
-    'unanswered_negative_thread or task_failure (see listening.build.alerts.rules).';
+    'unanswered_negative_thread or task_failure (see listening.marts.alerts.rules).';

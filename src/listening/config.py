@@ -34,7 +34,7 @@ class Settings:
     thread_quiet_days: int = 30
     reputation_half_life_days: int = 90
     timezone: str = "Europe/Paris"
-    # Reputation analytics and alerts (sql/marts, listening.build.alerts).
+    # Reputation analytics and alerts (sql/marts, listening.marts.alerts).
     reputation_prior_weight: float = 10.0  # votes' worth of the prior in the index shrinkage
     campaign_window_days: int = 28  # days before and after a campaign compared with it
     alert_cooldown_days: int = 14  # an episode within this many days of the last one extends it
@@ -42,7 +42,7 @@ class Settings:
     unanswered_hours: int = 48  # a negative thread with no brand answer for this long alerts
     # people (voices) with a negative mention of the brand unanswered in it: one is an opinion
     alert_unanswered_min_voices: int = 2
-    # An alert needs volume and strength (listening.build.alerts): this many mentions (or votes)
+    # An alert needs volume and strength (listening.marts.alerts): this many mentions (or votes)
     # behind it, and a z-score this high (3.5: Iglewicz & Hoaglin's cut-off for outliers).
     alert_min_count: int = 5
     alert_min_z: float = 3.5

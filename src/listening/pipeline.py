@@ -13,12 +13,12 @@ from pathlib import Path
 
 from listening import store
 from listening.analyze.run import AnalyzeStats, analyze
-from listening.build.marts import BuildStats, build
 from listening.collect.crawl import fetch_units
 from listening.collect.plan import due_units, sync_sources
 from listening.collect.staging import new_run_id, read_plan, write_plan
 from listening.collect.work import UnitResult
 from listening.config import Config
+from listening.marts.build import BuildStats, build
 from listening.store.load import LoadStats, load_staged
 
 Say = Callable[[str], None]

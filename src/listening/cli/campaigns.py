@@ -1,5 +1,5 @@
 """``listening campaigns add|import|list``: record what the brands did on air
-(``listening.build.campaigns`` validates and writes)."""
+(``listening.marts.campaigns`` validates and writes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import csv
 import sys
 from datetime import date
 
-from listening.build.campaigns import (
+from listening.cli.common import config_of, db_of
+from listening.marts.campaigns import (
     CSV_COLUMNS,
     CampaignError,
     import_campaigns,
@@ -16,7 +17,6 @@ from listening.build.campaigns import (
     make_campaign,
     read_csv,
 )
-from listening.cli.common import config_of, db_of
 
 EPILOG = """\
 example:

@@ -17,12 +17,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from listening import pipeline, store
-from listening.build.summary import summarize
 from listening.configfile import load_config
 from listening.demo.server import serve
 from listening.demo.truth import write_ground_truth
 from listening.demo.world import DEFAULT_END, DEFAULT_SEED, build_world
 from listening.errors import ListeningError
+from listening.marts.summary import summarize
 
 
 def run_demo(
@@ -180,7 +180,7 @@ def _write_reports(config, db: Path, end: date, out) -> None:
 
 def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:
     """The world's TV campaign, as an analyst would record it (`listening campaigns add`)."""
-    from listening.build.campaigns import add_campaign, make_campaign
+    from listening.marts.campaigns import add_campaign, make_campaign
 
     brands = [b.name for b in config.brands]
     with store.open_writer(db, publish_after=False) as con:

@@ -166,7 +166,7 @@ class RaisedAlert:
 
 
 def read_alerts(con: duckdb.DuckDBPyConnection, timezone: str, found=None) -> list[RaisedAlert]:
-    """The store's alerts (or the ``listening.build.alerts.episodes.Alert`` list ``found``),
+    """The store's alerts (or the ``listening.marts.alerts.episodes.Alert`` list ``found``),
     with their local days and the authors of their evidence."""
     tz = ZoneInfo(timezone)
     source = "alerts"

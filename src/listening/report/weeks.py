@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from listening.build.alerts.wording import MONTHS  # the French month names, kept once
 from listening.errors import ListeningError
+from listening.marts.alerts.wording import MONTHS  # the French month names, kept once
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 

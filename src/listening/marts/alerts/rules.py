@@ -1,4 +1,4 @@
-"""Alert rules: the five rules of ``listening.build.alerts``, evaluated on the built marts.
+"""Alert rules: the five rules of ``listening.marts.alerts``, evaluated on the built marts.
 
 Each rule's SQL is a file of ``sql/alerts`` (``<rule>.sql``, and ``<rule>_*.sql`` for its
 calendar or evidence), plain SQL with ``$name`` parameters; this module turns the rows into
@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from listening.build.alerts.episodes import (
+from listening.config import Config
+from listening.days import local_date
+from listening.marts.alerts.episodes import (
     BOUNDS_Z,
     EVIDENCE_MAX,
     Alert,
@@ -24,10 +26,8 @@ from listening.build.alerts.episodes import (
     roll_up,
     took_off,
 )
-from listening.build.alerts.strength import RANK, is_strong, robust_z, severity
-from listening.build.alerts.wording import de, french_date, plural, points
-from listening.config import Config
-from listening.days import local_date
+from listening.marts.alerts.strength import RANK, is_strong, robust_z, severity
+from listening.marts.alerts.wording import de, french_date, plural, points
 from listening.store import sql_dir
 
 BUZZ_WEEK = 7  # days summed into a week's volume

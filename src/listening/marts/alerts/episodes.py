@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from listening.build.alerts.strength import RANK, is_strong
-from listening.build.alerts.wording import french_date
 from listening.config import Config
 from listening.days import local_date
+from listening.marts.alerts.strength import RANK, is_strong
+from listening.marts.alerts.wording import french_date
 from listening.models import stable_id
 
 EVIDENCE_MAX = 50  # mention ids kept as an alert's evidence

@@ -6,7 +6,7 @@ config the marts need (brands, competitive sets, official authors) arrive as tem
 Alerts are evaluated after the marts, in the same transaction; webhook delivery happens after
 the commit, so a slow or failing receiver never holds back the build.
 
-Incremental builds (``listening.build.incremental``): a file whose header says
+Incremental builds (``listening.marts.incremental``): a file whose header says
 ``-- incremental key: <column>`` rebuilds only the rows of the keys that changed since the last
 build, unless a full rebuild is needed; both give the same rows.
 """
@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 
 from listening import store
-from listening.build import incremental
 from listening.config import Config
 from listening.days import local_date
 from listening.errors import ListeningError
+from listening.marts import incremental
 from listening.store import sql_dir
 
 # 2^(2 t / h) must stay far below the double maximum (2^1023): see reputation_daily.sql.
@@ -174,13 +174,13 @@ def build(
     full: bool = False,
 ) -> BuildStats:
     """Build the relations (only what changed since the last build, unless ``full`` or a
-    full rebuild is needed: see ``listening.build.incremental``) and evaluate alerts in one
+    full rebuild is needed: see ``listening.marts.incremental``) and evaluate alerts in one
     transaction: readers never see half a build. Then deliver new (and previously failed)
     alerts to the webhook, if one is set (``webhook_url`` or the ``LISTENING_WEBHOOK_URL``
     environment variable); ``delivery_options`` go to ``listening.notify.post_json`` (tries,
     backoff, timeout). ``as_of`` is the last local day built, by default today in
     ``settings.timezone``."""
-    from listening.build.alerts import delivery, episodes, rules
+    from listening.marts.alerts import delivery, episodes, rules
     from listening.store import erasure
 
     started = time.perf_counter()

@@ -1,1 +1,0 @@
-"""The build stage: marts, alerts and campaigns, from the store's raw tables."""
