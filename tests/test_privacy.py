@@ -275,6 +275,17 @@ def test_retention_drops_old_documents_at_each_build(tmp_path, feed_server):
     data = tmp_path / "data"
     db = data / "listening.duckdb"
     run_cli("run", "--config", str(config))
+
+    # Weekly reports beside the store: the one of the old comment's week quotes it.
+    def week(day):
+        year, number, _ = day.isocalendar()
+        return f"{year}-W{number:02d}"
+
+    old_report = data / "reports" / "telzio" / f"{week(t - timedelta(days=40))}.html"
+    new_report = data / "reports" / "telzio" / f"{week(t)}.pdf"
+    old_report.parent.mkdir(parents=True)
+    old_report.write_text(f"<p>« Telzio était très bien avant. » ({old_person})</p>", "utf-8")
+    new_report.write_bytes(b"%PDF- this week")
     assert files_naming(data, old_person)
 
     text = config.read_text("utf-8").replace("[settings]\n", "[settings]\nretention_days = 30\n")
@@ -282,6 +293,7 @@ def test_retention_drops_old_documents_at_each_build(tmp_path, feed_server):
     out = run_cli("build", "--config", str(config))
     assert "retention: 2 documents older than 30 days deleted" in out.stdout  # post + comment
     assert files_naming(data, old_person) == []
+    assert not old_report.exists() and new_report.exists()  # this week's report stays
     con = snapshot(db)
     rows = con.execute("select author, parent_id from documents").fetchall()
     assert rows == [(OTHER, None)]  # the reply stays, now a reply to the (gone) post

@@ -245,7 +245,7 @@ def _delete_reports(db: Path) -> int:
     name voices, and a PDF cannot be edited safely. ``listening report --week`` writes any
     of them again from the store, now without the person."""
     n = 0
-    folder = db.parent / "reports"
+    folder = store.reports_dir(db)
     for path in sorted(folder.glob("*/*")) if folder.is_dir() else []:
         if path.is_file() and path.suffix in (".pdf", ".html"):
             path.unlink()

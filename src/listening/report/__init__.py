@@ -16,6 +16,7 @@ from pathlib import Path
 from listening.config import Config
 from listening.errors import ListeningError
 from listening.report.weeks import Week
+from listening.store import reports_dir
 
 FORMATS = ("pdf", "html")
 
@@ -39,12 +40,12 @@ def brand_slug(brand: str) -> str:
 
 def report_path(db: Path, brand: str, week: Week, fmt: str = "pdf") -> Path:
     """``reports/<brand>/<week>.<fmt>`` beside the store."""
-    return db.parent / "reports" / brand_slug(brand) / f"{week}.{fmt}"
+    return reports_dir(db) / brand_slug(brand) / f"{week}.{fmt}"
 
 
 def latest_report(db: Path, brand: str) -> Path | None:
     """The newest PDF of ``reports/<brand>/`` (ISO week names sort in time order)."""
-    reports = sorted((db.parent / "reports" / brand_slug(brand)).glob("*-W[0-9][0-9].pdf"))
+    reports = sorted((reports_dir(db) / brand_slug(brand)).glob("*-W[0-9][0-9].pdf"))
     return reports[-1] if reports else None
 
 

@@ -78,6 +78,11 @@ def snapshot_path(db: Path) -> Path:
     return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
 
 
+def reports_dir(db: Path) -> Path:
+    """``reports/`` beside the store: the weekly reports, ``<brand>/<ISO week>.pdf|html``."""
+    return db.parent / "reports"
+
+
 def staging_dir(db: Path, configured: Path | None = None) -> Path:
     """``settings.staging_dir`` when set (shared storage for remote fetch workers), else
     ``staging/`` beside the store."""

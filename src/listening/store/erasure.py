@@ -20,7 +20,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -76,7 +76,7 @@ def expire(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> E
             audit(con, "retention", now, stats)
     db = store_file(con)
     if db is not None:
-        stats.n_files += _expire_failure_notes(db, cutoff)
+        stats.n_files += _expire_failure_notes(db, cutoff) + _expire_reports(db, cutoff)
     if stats.total:
         request_compaction(con)
     return stats
@@ -89,6 +89,23 @@ def _expire_failure_notes(db: Path, cutoff: datetime) -> int:
     for path in (failures_dir(db) / "ingested").glob("*.json"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff.timestamp():
+                path.unlink()
+                n += 1
+    return n
+
+
+def _expire_reports(db: Path, cutoff: datetime) -> int:
+    """Delete the weekly reports of weeks that began before ``cutoff``: they quote mentions
+    and name voices that retention has just removed."""
+    n = 0
+    for path in sorted(store.reports_dir(db).glob("*/*-W[0-9][0-9].*")):
+        year, _, week = path.stem.partition("-W")
+        try:
+            monday = date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            continue  # not a report's name: not ours to delete
+        if path.suffix in (".pdf", ".html") and monday < cutoff.date():
+            with contextlib.suppress(OSError):
                 path.unlink()
                 n += 1
     return n
