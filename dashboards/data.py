@@ -85,10 +85,29 @@ def sql_text(name: str) -> str:
     )
 
 
+def build_timezone(con: duckdb.DuckDBPyConnection) -> str:
+    """The zone of the latest build's local days (``settings.timezone``, kept in the
+    ``builds`` view); UTC for a store never built, or built before builds kept their zone."""
+    has_column = con.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = 'builds' and column_name = 'timezone'"
+    ).fetchone()[0]
+    if not has_column:
+        return "UTC"
+    row = con.execute("select timezone from builds order by built_at desc limit 1").fetchone()
+    return row[0] if row and row[0] else "UTC"
+
+
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{str(snap.path).replace(chr(39), chr(39) * 2)}' as snap (read_only)")
     con.execute("use snap")
+    # Timestamps (TIMESTAMPTZ) reach pandas in the brand team's zone, the one the marts' days
+    # are in, and a timestamp cast to a date gives the local day: the zone of the latest build.
+    try:
+        con.execute("set TimeZone = ?", [build_timezone(con)])
+    except duckdb.Error:
+        con.execute("set TimeZone = 'UTC'")  # a zone this DuckDB does not know: stay in UTC
     # Read the snapshot and nothing else (no ATTACH of the live store, no COPY to files).
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")

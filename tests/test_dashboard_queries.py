@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from listening import store
+from listening.config import Settings
 from tests.test_marts import NOW, World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +50,13 @@ def data(tmp_path, monkeypatch):
         [NOW],
     )
     w.build()
-    db = tmp_path / "listening.duckdb"
+    yield _published(w, tmp_path, monkeypatch)
+    sys.modules.pop("dashboard_data", None)
+
+
+def _published(w: World, folder: Path, monkeypatch):
+    """dashboards/data.py on the published snapshot of ``w``'s store."""
+    db = folder / "listening.duckdb"
     w.con.execute(f"attach '{db}' as f")
     w.con.execute("copy from database memory to f")
     w.con.execute("detach f")
@@ -57,8 +66,7 @@ def data(tmp_path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     sys.modules["dashboard_data"] = module
     spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("dashboard_data", None)
+    return module
 
 
 FILTERS = {
@@ -150,3 +158,57 @@ class _Counting:
 
     def __getattr__(self, name):
         return getattr(self.con, name)
+
+
+def _zone_seen(data) -> tuple[str, datetime]:
+    """The dashboards' connection: its TimeZone, and an alert's opened_at as pandas gets it."""
+    con = data._open(data.current())
+    try:
+        (zone,) = con.execute("select current_setting('TimeZone')").fetchone()
+        opened = (
+            con.execute("select opened_at from alerts where alert_id = 'a-tz'")
+            .df()["opened_at"]
+            .iloc[0]
+        )
+        with pytest.raises(duckdb.Error):  # and the configuration stays locked
+            con.execute("set TimeZone = 'UTC'")
+    finally:
+        con.close()
+    return zone, opened
+
+
+@pytest.mark.parametrize("built", ["never", "before 011", "UTC then Asia/Tokyo"])
+def test_connection_shows_timestamps_in_the_latest_builds_zone(tmp_path, monkeypatch, built):
+    """The dashboards never read the config file: the zone is the one the latest build kept in
+    raw.builds (settings.timezone), UTC for a store never built or built before migration 011."""
+    w = World(timezone="UTC")
+    w.mention(w.doc(NOW - timedelta(days=1)), "Acme", "negative")
+    if built == "before 011":
+        w.build()
+        w.con.execute("alter table raw.builds drop column timezone")  # as before 011
+        w.con.execute("create or replace view builds as select * from raw.builds")
+    elif built != "never":
+        w.build()
+        w.config = replace(w.config, settings=Settings(timezone="Asia/Tokyo"))
+        w.build(NOW + timedelta(hours=1))
+        assert w.con.execute("select list(timezone order by built_at) from builds").fetchone()[
+            0
+        ] == ["UTC", "Asia/Tokyo"]
+    w.con.execute(
+        "insert into raw.alerts (alert_id, rule, brand, opened_at, severity, summary, "
+        "delivery_status, created_at, updated_at) values ('a-tz', 'reputation_drift', 'Acme', "
+        "?, 'warning', 'Dérive', 'stored', ?, ?)",
+        [datetime(2026, 6, 1, 22, 0, tzinfo=UTC), NOW, NOW],
+    )
+    data = _published(w, tmp_path, monkeypatch)
+    try:
+        zone, opened = _zone_seen(data)
+    finally:
+        sys.modules.pop("dashboard_data", None)
+    expected = "Asia/Tokyo" if built.endswith("Tokyo") else "UTC"
+    assert zone == expected
+    assert str(opened.tz) == expected
+    assert opened == datetime(2026, 6, 1, 22, 0, tzinfo=UTC)  # the same instant
+    assert f"{opened:%d/%m/%Y %H:%M}" == (
+        "02/06/2026 07:00" if expected == "Asia/Tokyo" else "01/06/2026 22:00"
+    )

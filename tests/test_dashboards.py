@@ -313,11 +313,13 @@ def fill_store(con: duckdb.DuckDBPyConnection, seed: int = 7, now: datetime = NO
     return {"xss_mention": "m-doc-xss-Acme", "n_documents": len(docs)}
 
 
-def make_store(folder: Path, until: datetime = NOW, built_at: datetime | None = None) -> Path:
+def make_store(
+    folder: Path, until: datetime = NOW, built_at: datetime | None = None, config: str = CONFIG
+) -> Path:
     """The little world collected until ``until``, built (marts, alerts) at ``built_at``."""
     from listening.configfile import load_config
 
-    (folder / "listening.toml").write_text(CONFIG, "utf-8")
+    (folder / "listening.toml").write_text(config, "utf-8")
     db = folder / "listening.duckdb"
     con = duckdb.connect(str(db))
     store.migrate(con)
@@ -798,6 +800,38 @@ def test_sources_and_alerts_figures(world, page):
     n_open = sql(db, "select count(*) from alerts where closed_at is null")[0][0]
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Alertes ouvertes")
     assert metric.inner_text().split("\n")[-1] == str(n_open)
+
+
+@pytest.mark.slow
+def test_alerts_show_in_the_brand_teams_zone(tmp_path, page):
+    """Timestamps are shown in settings.timezone (kept by the build in raw.builds), not UTC:
+    an alert opened at 22:00 UTC on 1 June opens on 2 June at midnight in Paris."""
+    paris = CONFIG.replace('timezone = "UTC"', 'timezone = "Europe/Paris"')
+    assert paris != CONFIG
+    db = make_store(tmp_path, config=paris)
+    opened = datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
+    with store.open_writer(db) as con:  # publishes a new snapshot on exit
+        con.execute(
+            "insert into raw.alerts (alert_id, rule, brand, opened_at, severity, summary, "
+            "delivery_status, created_at, updated_at) values ('a-paris', 'reputation_drift', "
+            "'Globex', ?, 'critical', 'Dérive de réputation de Globex', 'stored', ?, ?)",
+            [opened, opened, opened],
+        )
+    assert sql(db, "select timezone from builds") == [("Europe/Paris",)]
+    with dashboard(db) as url:
+        page.goto(f"{url}/alertes")
+        wait_ready(page)
+        snap(page, "alertes-paris")
+        # The open alerts' grid (a canvas) draws "02/06/2026 00:00" (see the screenshot); its
+        # accessibility table holds the same cell's value, in the zone the grid formats it in.
+        cells = page.locator('[data-testid="data-grid-canvas"]').first.locator("td")
+        cells.first.wait_for(state="attached")
+        texts = cells.all_inner_texts()
+        assert texts[:2] == ["2026-06-02 00:00:00+02:00", "critique"], texts
+        assert not any(t.startswith("2026-06-01 22:00") for t in texts), texts
+        # The evidence picker names the alert by its local day.
+        picked = page.get_by_role("combobox", name="Alerte").input_value()
+        assert picked == "Globex · dérive de réputation · 02/06/2026", picked
 
 
 @pytest.mark.slow

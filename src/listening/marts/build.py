@@ -238,7 +238,8 @@ def build(
             con, found, now, config, has_webhook=bool(url), as_of=as_of
         )
         con.execute(
-            "insert into raw.builds values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.builds (built_at, as_of, is_full, settings_hash, n_documents, "
+            "n_mentions, seconds, timezone) values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 now,
                 as_of,
@@ -247,6 +248,7 @@ def build(
                 stats.n_documents,
                 stats.n_mentions,
                 time.perf_counter() - started,
+                config.settings.timezone,
             ],
         )
     if url:
