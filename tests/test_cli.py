@@ -259,3 +259,19 @@ def test_progress_on_a_terminal_and_quiet_in_logs(tmp_path, blog):
     os.close(leader)
     assert proc.returncode == 0
     assert b"\rcollect 1/1: Blog de Greg" in seen
+
+
+def test_demo_on_a_busy_port_says_so_and_how_to_fix_it(tmp_path, capsys):
+    """--port fixes the demo server's port (URLs, and so ids, carry it); a port already taken
+    is one clear line, not a traceback, and nothing is written."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["demo", "-q", "--port", str(port), "--dir", str(tmp_path / "demo")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+    assert not (tmp_path / "demo" / "listening.toml").exists()

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from listening.demo.render import content_type, url_path
+from listening.errors import ListeningError
 
 
 class _File:
@@ -161,7 +162,13 @@ def serve(
     port: int = 0,
 ) -> Iterator[DemoServer]:
     """Serve ``files`` (or the folder ``root``) over HTTP in a background thread."""
-    httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    try:
+        httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    except OSError as exc:
+        raise ListeningError(
+            f"cannot serve the demo on {host}:{port}: {exc.strerror or exc}; choose another "
+            "--port, or leave it out to take a free one"
+        ) from None
     httpd.daemon_threads = True
     server = DemoServer(httpd)
     httpd.RequestHandlerClass = _handler(server)
