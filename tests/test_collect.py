@@ -588,3 +588,62 @@ def test_a_fetch_killed_mid_run_loses_no_staged_unit_and_loads_no_half(tmp_path,
     assert rows["slow"]["n_documents"] == 0 and rows["slow"]["last_fetch_at"] is None
     _, stats = collect(tmp_path, NOW + timedelta(minutes=1))
     assert health(config)["slow"]["n_documents"] == 2
+
+
+def _edited_feed(base: str, version: int) -> bytes:
+    """Version 1, then 2: post A is edited (new text, its date appears, its author goes),
+    post B only changes its date, post C is new."""
+    a_date = "" if version == 1 else "<pubDate>Wed, 25 Nov 2026 09:00:00 +0000</pubDate>"
+    a_author = "<dc:creator>Greg</dc:creator>" if version == 1 else ""
+    b_day = 23 if version == 1 else 24
+    c = f"""<item><title>Troisième</title><link>{base}/c/</link>
+  <pubDate>Wed, 25 Nov 2026 12:00:00 +0000</pubDate>
+  <description>Un troisième billet sur Telzio.</description></item>"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Carnet</title><link>{base}/</link>
+<item><title>Ma box Telzio</title><link>{base}/a/</link>{a_author}{a_date}
+  <description>Version {version} : la box Telzio redémarre.</description></item>
+<item><title>Fougasse</title><link>{base}/b/</link><dc:creator>Julie</dc:creator>
+  <pubDate>Mon, {b_day} Nov 2026 09:00:00 +0000</pubDate>
+  <description>Farine, eau, sel et olives.</description></item>
+{c if version == 2 else ""}
+</channel></rss>""".encode()
+
+
+def test_a_changed_entry_updates_its_document_in_place(tmp_path, feed_server):
+    """Loading a document again updates its row: the new text, title and language (and its
+    analysis is dropped, to be redone), an author or parent only when the new copy names
+    one, the date only while it was estimated; its first collected_at is kept."""
+    base = feed_server.base_url
+    feed_server.static("/f/", _edited_feed(base, 1), etag='"v1"')
+    write_config(tmp_path / "listening.toml", {"Carnet": feed_server.url("/f/")})
+    config, first = collect(tmp_path)
+    assert first.load.n_documents_new == 2
+    with store.open_writer(config.store_path) as con:
+        con.execute(
+            "insert into raw.document_analysis select document_id, 'q', 'v', ? from raw.documents",
+            [NOW],
+        )
+    feed_server.static("/f/", _edited_feed(base, 2), etag='"v2"')
+    later = NOW + timedelta(days=1)
+    config, second = collect(tmp_path, later)
+    assert (second.load.n_documents_new, second.load.n_documents_updated) == (1, 1)
+    con = snapshot(config)
+    rows = con.execute(
+        "select url, text, author, published_at, is_date_estimated, collected_at, "
+        "document_id in (select document_id from raw.document_analysis) "
+        "from raw.documents order by url"
+    ).fetchall()
+    a, b, c = rows
+    assert a == (
+        f"{base}/a/",
+        "Version 2 : la box Telzio redémarre.",
+        "Greg",  # the new copy names no author: the known one stays
+        datetime(2026, 11, 25, 9, 0, tzinfo=UTC),  # estimated before, real now
+        False,
+        NOW,
+        False,  # new text: analysed again
+    )
+    assert b[2:] == ("Julie", datetime(2026, 11, 23, 9, 0, tzinfo=UTC), False, NOW, True)
+    assert c[0] == f"{base}/c/" and c[5] == later and c[6] is False
