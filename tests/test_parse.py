@@ -438,3 +438,122 @@ def test_blogger_comment_link_keeps_the_given_thread() -> None:
     doc = _feed("blogger-comments.xml", thread_url=thread, post_id=stable_id(thread)).documents[0]
     assert doc.thread_url == thread
     assert doc.document_id == stable_id(canonical_url(thread + "#c5550001"))
+
+
+# --- HTML to text: the regex pass for simple markup gives what html.parser gives -------------
+
+_HTML_PIECES = [
+    "<p>",
+    "</p>",
+    "<P>",
+    "</P >",
+    "<br>",
+    "<br/>",
+    "<br />",
+    "<li>",
+    "</li>",
+    "<ul>",
+    "</ul>",
+    "<h2>",
+    "</h2>",
+    '<div class="a b">',
+    "</div>",
+    "<em>",
+    "</em>",
+    '<a href="https://x.fr/a?b=1&amp;c=2">',
+    "<a href='https://x.fr/'>",
+    "<a href=https://x.fr/>",
+    "<a href=x>",
+    "</a>",
+    '<img src="a.png" alt="<">',
+    '<img src="a.png" alt="x > y"/>',
+    "<span data-x=1 hidden>",
+    "</span>",
+    "<td>",
+    "<tr>",
+    "<script>var a = '<p>';</script>",
+    "<style>p { }</style>",
+    "<title>T &amp; t</title>",
+    "<textarea><p></textarea>",
+    "<!-- commentaire -->",
+    "<!DOCTYPE html>",
+    "<?php ?>",
+    "<![CDATA[x]]>",
+    "<my-element>",
+    "</my-element>",
+    "<svg><text>s</text></svg>",
+    "<iframe>",
+    "< p>",
+    "</ p>",
+    "<p<p>",
+    '<a href="x"title="y">',
+    "<a =x>",
+    "<",
+    ">",
+    "</",
+    "<>",
+    "&",
+    "&amp;",
+    "&eacute;",
+    "&#233;",
+    "&#xE9;",
+    "&#13;",
+    "&#10;",
+    "&bogus;",
+    "&eacute",
+    "&#0;",
+    "&nbsp;",
+    "Bonjour",
+    "ça marche",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    "é",
+    "😡",
+    "a\u00a0b",
+    "\x00",
+    "\x85",
+]
+
+
+def test_simple_markup_reads_as_html_parser_does() -> None:
+    """Random sequences of tags, references, text and broken markup: where the regex pass
+    takes the markup, its parts are html.parser's; the rest falls back to html.parser."""
+    import random
+
+    from listening.collect.text import _parser_parts, _simple_markup_parts, html_to_text
+
+    rng = random.Random(12)
+    taken = 0
+    for _ in range(20000):
+        html = "".join(rng.choices(_HTML_PIECES, k=rng.randint(1, 14)))
+        parts = _simple_markup_parts(html)
+        if parts is not None:
+            taken += 1
+            assert parts == _parser_parts(html), html
+        html_to_text(html)
+    assert taken > 2000  # the regex pass is exercised, not only the fallback
+
+
+def test_fixture_feeds_html_reads_as_html_parser_does() -> None:
+    """Every title, summary and content of the fixture feeds (the hostile ones included)."""
+    import feedparser
+
+    from listening.collect.text import _parser_parts, _simple_markup_parts
+
+    n = 0
+    for path in sorted((Path(__file__).parent / "fixtures" / "feeds").iterdir()):
+        if path.suffix == ".json":
+            continue
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            values = [entry.get("title", ""), entry.get("summary", "")]
+            values += [c.get("value", "") for c in entry.get("content", [])]
+            for html in values:
+                parts = _simple_markup_parts(html)
+                if parts is not None:
+                    n += 1
+                    assert parts == _parser_parts(html), (path.name, html)
+    assert n > 20
