@@ -54,9 +54,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import feedparser
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = ROOT / "tests" / "data" / "sentiment_fr.tsv"
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -265,6 +262,9 @@ def stop(servers: list[_FeedServer]) -> None:
 
 def plain_loop(urls: list[str]) -> dict:
     """The baseline: a sequential loop of requests.get then feedparser.parse."""
+    import feedparser  # imported by the contenders that use it, not by every child:
+    import requests  # listening's own process tree never loads feedparser in its parent
+
     n = 0
     start = time.perf_counter()
     for url in urls:
@@ -280,11 +280,14 @@ def threads_feedparser(urls: list[str]) -> dict:
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
 
+    import feedparser
+    import requests
+
     hosts = {urlsplit(u).hostname: threading.Semaphore(2) for u in urls}
     local = threading.local()
     validators: dict[str, tuple[str | None, str | None]] = {}
 
-    def get(url: str, headers: dict[str, str]) -> requests.Response:
+    def get(url: str, headers: dict[str, str]):
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         with hosts[urlsplit(url).hostname]:
