@@ -557,3 +557,17 @@ def test_fixture_feeds_html_reads_as_html_parser_does() -> None:
                     n += 1
                     assert parts == _parser_parts(html), (path.name, html)
     assert n > 20
+
+
+def test_folding_whitespace_by_split_is_folding_by_regex() -> None:
+    import random
+    import sys
+
+    from listening.collect.text import _fold, _fold_by_regex
+
+    spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    pieces = [*spaces, "\r\n", "\n\n\n", "a", "mot", "é", "\x00", "\x1f", "\x85", "\x9f", " \n "]
+    rng = random.Random(7)
+    for _ in range(20000):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
+        assert _fold(text) == _fold_by_regex(text), repr(text)

@@ -7,7 +7,8 @@ loop can wait on fetches and parses together.
 Plain ``subprocess`` workers rather than ``multiprocessing``: a spawned ``multiprocessing``
 worker imports its parent's ``__main__`` again (the Airflow task runner, a bench script), and
 forking is unsafe once the fetch threads run. Each worker here is a fresh interpreter that
-imports only ``listening.collect.parsetask`` (about 25 MB), whatever process started it.
+imports only ``listening.collect.parsetask`` (17 MiB resident; 31 MiB once it has parsed a feed
+with lxml and feedparser, with bytecode installed), whatever process started it.
 
 Messages are length-prefixed pickles of ``(function, args)`` and ``(ok, value)``; functions
 are module-level, so pickle sends their names. Only the pool's own children read them.

@@ -209,6 +209,9 @@ def fetch_python(procs: Processes, fetch_user: str, env: dict[str, str], user_kw
     uv = os.environ.get("UV") or shutil.which("uv")
     uv_cmd = [uv] if uv else [shutil.which("python3") or "python3", "-m", "uv"]
     uv_env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
+    # The fetch user cannot write this venv, so no .pyc would ever be cached: without
+    # bytecode installed, every parser process would compile each module it imports.
+    uv_env["UV_COMPILE_BYTECODE"] = "1"
     procs.run([*uv_cmd, "venv", "-q", "--python", candidate, str(venv)], "fetch venv", uv_env)
     # --no-editable: the package itself goes into the venv, the checkout need not be readable
     sync = ["sync", "-q", "--frozen", "--extra", "scale", "--no-dev", "--no-editable"]
