@@ -81,3 +81,15 @@ def test_french_prose_and_title() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "😂😂😂", "ok", "123 456", "!!!", "Hydra+", "lol"])
 def test_too_short_or_unclear_is_none(text: str) -> None:
     assert detect_language(text) is None
+
+
+def test_elisions_found_at_apostrophes_are_those_of_a_full_scan() -> None:
+    import random
+
+    from listening.analyze.lang import _elisions, _elisions_by_finditer
+
+    pieces = [*"cjmnstldqu'’ é_1-", "qu'", "l’", "ſ'", "K'", "aujourd'hui", "''", "’’", "\n"]
+    rng = random.Random(3)
+    for _ in range(50000):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 12)))
+        assert _elisions(text) == _elisions_by_finditer(text), repr(text)

@@ -77,6 +77,7 @@ _WEIGHTS: dict[str, tuple[tuple[str, float], ...]] = {
 # Elided articles and pronouns: "j'ai", "c'est", "l'avis", "qu'on" are French; Italian has
 # "l'", "un'", "dell'", "c'è" too, so "l'"/"d'" get a smaller weight than the unambiguous ones.
 _ELISION = re.compile(r"\b(qu|[cjmnst]|[ld])['’]", re.IGNORECASE)
+_QUOTE = re.compile("['’]")
 
 # Character cues, counted once each: (substring, language, weight).
 _CHARS: tuple[tuple[str, str, float], ...] = (
@@ -104,8 +105,8 @@ _FR = _INDEX["fr"]
 # (a language's words recur) and kept up to _MAX_CACHED tokens.
 _HITS: dict[str, tuple[tuple[int, float], ...]] = {}
 _MAX_CACHED = 1 << 16
-# Character cues as (substring, language index, weight, is_one_char), in _CHARS order.
-_CUES = tuple((cue, _INDEX[lang], weight, len(cue) == 1) for cue, lang, weight in _CHARS)
+# Character cues as (substring, language index, weight), in _CHARS order.
+_CUES = tuple((cue, _INDEX[lang], weight) for cue, lang, weight in _CHARS)
 
 
 def _token_hits(token: str) -> tuple[tuple[int, float], ...]:
@@ -118,6 +119,29 @@ def _token_hits(token: str) -> tuple[tuple[int, float], ...]:
         _HITS.clear()
     _HITS[token] = found
     return found
+
+
+def _elisions(lowered: str) -> list[float]:
+    """The weight of each ``_ELISION`` match, in order: the matches ``finditer`` gives, found
+    at the apostrophes instead of trying the pattern at every position (5 times faster).
+
+    Every match ends with an apostrophe and starts one or two characters before it, and no
+    two matches can share characters, so trying the pattern just before each apostrophe
+    (``match`` sees the character before its start for ``\\b``) finds the same matches."""
+    weights = []
+    for quote in _QUOTE.finditer(lowered):
+        end = quote.end()
+        for start in (end - 3, end - 2):
+            m = _ELISION.match(lowered, start) if start >= 0 else None
+            if m is not None and m.end() == end:
+                weights.append(0.4 if m.group(1) in ("l", "d") else 1.0)
+                break
+    return weights
+
+
+def _elisions_by_finditer(lowered: str) -> list[float]:
+    """``_elisions`` by scanning every position (the reference for tests)."""
+    return [0.4 if m.group(1) in ("l", "d") else 1.0 for m in _ELISION.finditer(lowered)]
 
 
 def detect_language(text: str) -> str | None:
@@ -140,12 +164,13 @@ def detect_language(text: str) -> str | None:
         for lang, weight in hits:
             scores[lang] += weight
     if "'" in lowered or "’" in lowered:
-        for m in _ELISION.finditer(lowered):
-            scores[_FR] += 0.4 if m.group(1) in ("l", "d") else 1.0
+        for weight in _elisions(lowered):
+            scores[_FR] += weight
     padded = lowered + " "
-    chars = set(padded)
-    for cue, lang, weight, is_one_char in _CUES:
-        if (cue in chars) if is_one_char else (cue in padded):
+    # A substring test even for one character: building the set of a text's characters
+    # cost twice as much as the searches.
+    for cue, lang, weight in _CUES:
+        if cue in padded:
             scores[lang] += weight
     ranked = sorted(zip(_LANGS, scores, strict=True), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
