@@ -188,3 +188,15 @@ def test_search_ignores_case_and_accents_like_before(q):
         "select mention_id from mention_search where contains(text_folded, fold_text(?))", [q]
     ).fetchall()
     assert after == before == [(f"m-{hit}-Acme",)]
+
+
+def test_a_build_times_each_step_for_its_log():
+    w = World()
+    history(w)
+    stats = w.build()
+    steps = list(stats.step_seconds)
+    assert steps[0] == "setup" and steps[-2:] == ["alerts", "commit"]
+    assert set(stats.relations) <= set(steps) and "folds" in steps
+    assert all(seconds >= 0 for seconds in stats.step_seconds.values())
+    slowest = build.slowest_steps(stats, 3)
+    assert len(slowest.split(", ")) == 3 and slowest.endswith(" s")
