@@ -207,8 +207,8 @@ def build(
         con.execute("set variable is_full = ?", [stats.is_full])
         con.execute("set variable previous_as_of = ?", [previous[0] if previous else as_of])
         con.execute("set variable scope_since = null::timestamptz")
-        for key in incremental.SCOPE_KEYS:
-            con.execute(f"create or replace temp table scope_{key} ({key} varchar)")
+        for key, columns in incremental.SCOPE_KEYS.items():
+            con.execute(f"create or replace temp table {incremental.scope_table(key)} ({columns})")
         filled: set[str] = set()
         clock.step("setup")  # retention, settings, config tables, why full
         for path in files:
