@@ -39,6 +39,12 @@ SCOPE_KEYS = {
 }
 
 
+# The relations whose rows before the change fill_scope reads (``<name>__old``): the people,
+# threads and days a changed row left. Copying the old rows of the others would be wasted:
+# the filter reads every column of the table (mention_search's texts: 1.5 s at 3M documents).
+KEEPS_OLD_ROWS = ("stg_documents", "stg_mentions")
+
+
 def scope_table(key: str) -> str:
     """The temp table listing the keys to rebuild: ``scope_document_id``, ``scope_brand_day``."""
     return "scope_" + "_".join(re.findall(r"\w+", key))
@@ -266,7 +272,10 @@ def apply_delta(con: duckdb.DuckDBPyConnection, name: str, sql: str, key: str) -
             f"{name}.sql: an incremental file starts with `create or replace table {name} as`"
         )
     scoped = f"({key}) in (select {key} from {scope_table(key)})"
-    con.execute(f"create or replace temp table {name}__old as select * from {name} where {scoped}")
+    if name in KEEPS_OLD_ROWS:
+        con.execute(
+            f"create or replace temp table {name}__old as select * from {name} where {scoped}"
+        )
     con.execute(delta)
     con.execute(f"delete from {name} where {scoped}")
     con.execute(f"insert into {name} by name select * from {name}__delta")
