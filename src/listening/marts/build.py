@@ -51,7 +51,9 @@ class BuildStats:
     full_reason: str | None = None  # why this build was a full one
     n_documents: int = 0  # documents whose staging rows were rebuilt
     n_mentions: int = 0  # mentions whose staging rows were rebuilt
-    # seconds each step took, in order: relations by name, then "alerts" (evaluate and store)
+    # seconds each step took, in order: "setup", each relation by name ("folds" before
+    # mention_search), "alerts" (evaluate and store), "commit", "delivery" (webhook); then
+    # "checkpoint and publish" when pipeline.build_stage ran it
     step_seconds: dict[str, float] = field(default_factory=dict)
 
 
