@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from listening.marts.alerts import rules
 from tests.test_alerts import alerts, at
 from tests.test_marts import World
 
@@ -176,3 +177,44 @@ def test_one_voice_is_an_opinion_two_voices_unanswered_are_a_case():
     one.build(now=now)
     (alert,) = alerts(one, "unanswered_negative_thread")
     assert "« Un seul avis »" in alert["summary"]
+
+
+def test_a_weeks_conversations_are_the_distinct_threads_of_its_seven_days():
+    """buzz_spike.sql counts a week's conversations with a running sum; the same as the
+    distinct threads (or lone mentions) of the 7 days up to each day, counted directly."""
+    w = World()
+    rng = random.Random(7)
+    posts = [w.doc(datetime(2024, 1, 1, 8, tzinfo=UTC), f"a{t}") for t in range(12)]
+    for post in posts:
+        w.mention(post, "Acme", "neutral")
+    for i in range(80):  # comments on the threads with gaps of 1 to 12 days, lone posts
+        day = datetime(2024, 1, 1, 9, tzinfo=UTC) + timedelta(days=i)
+        for post in rng.sample(posts, rng.randint(0, 3)):
+            doc = w.doc(day, f"c{i}", kind="comment", thread=w.url(post))
+            w.mention(doc, "Acme", rng.choice(["positive", "negative"]))
+        if i % 5 == 0:
+            w.say(day.date(), "neutral", f"lone{i}")
+    w.build(now=at(START + timedelta(days=90)))
+    seen: dict[date, set[str]] = {}
+    for day, key in w.con.execute(
+        "select day, coalesce(thread_url, mention_id) from stg_mentions_as_of where brand = 'Acme'"
+    ).fetchall():
+        seen.setdefault(day, set()).add(key)
+    counted = {
+        day: (n_week, n_day)
+        for brand, day, n_week, n_day in w.con.execute(
+            rules.query("buzz_spike"), {"week": 7}
+        ).fetchall()
+        if brand == "Acme"
+    }
+    first = min(seen)
+    expected = {}
+    for k in range((max(counted) - first).days + 1):
+        day = first + timedelta(days=k)
+        week = [day - timedelta(days=j) for j in range(7)]
+        n_day = w.one(
+            "select count(*) from stg_mentions_as_of where brand = 'Acme' and day = ?", [day]
+        )
+        expected[day] = (len(set().union(*(seen.get(d, set()) for d in week))), n_day)
+    assert counted == expected
+    assert max(n for n, _ in counted.values()) > 5  # threads do recur within weeks

@@ -15,16 +15,20 @@ import pytest
 from listening.marts import build
 from tests.test_marts import MARTS, NOW, World
 
-COMPARED = (*MARTS, "stg_documents", "stg_mentions")
+COMPARED = (*MARTS, "stg_documents", "stg_mentions", "stg_brand_days")
 
 
 def snapshot(w: World) -> dict[str, list[tuple]]:
     return {t: sorted(w.con.execute(f"select * from {t}").fetchall(), key=repr) for t in COMPARED}
 
 
-def assert_same_as_full(w: World, now=NOW, **kw) -> build.BuildStats:
+def assert_same_as_full(w: World, now=NOW, scopes=None, **kw) -> build.BuildStats:
+    """Build incrementally, then fully: same rows. ``scopes``: the incremental build's
+    scope tables, ``{table: rows}``, checked before the full build empties them."""
     stats = w.build(now, **kw)
     assert not stats.is_full, stats.full_reason
+    for table, rows in (scopes or {}).items():
+        assert w.con.execute(f"select * from {table} order by all").fetchall() == rows, table
     incremental = snapshot(w)
     full = w.build(now, full=True, **kw)
     assert full.is_full and full.full_reason == "asked for (--full)"
@@ -71,8 +75,12 @@ def test_a_new_day_rebuilds_only_what_changed_and_equals_a_full_rebuild():
     w.mention(late, "Globex", "positive")
     w.doc(tomorrow, "Service client Acme", kind="comment", thread=ids["thread60"], parent=late)
     w.mention(w.doc(tomorrow, "Reader"), "Acme", None)
-    stats = assert_same_as_full(w, tomorrow)
-    # Only the new day's rows were recomputed in staging.
+    # Only the new day's rows were recomputed in staging, and the per-day rows of its brands
+    stats = assert_same_as_full(
+        w,
+        tomorrow,
+        scopes={"scope_brand_day": [("Acme", tomorrow.date()), ("Globex", tomorrow.date())]},
+    )
     assert (stats.n_documents, stats.n_mentions) == (4, 3)
     assert w.one("select count(*) from threads where thread_url = ?", [ids["thread60"]]) == 1
     assert w.one("select n_comments from threads where thread_url = ?", [ids["thread60"]]) == 4
@@ -188,3 +196,15 @@ def test_search_ignores_case_and_accents_like_before(q):
         "select mention_id from mention_search where contains(text_folded, fold_text(?))", [q]
     ).fetchall()
     assert after == before == [(f"m-{hit}-Acme",)]
+
+
+def test_a_build_times_each_step_for_its_log():
+    w = World()
+    history(w)
+    stats = w.build()
+    steps = list(stats.step_seconds)
+    assert steps[0] == "setup" and steps[-2:] == ["alerts", "commit"]
+    assert set(stats.relations) <= set(steps) and "folds" in steps
+    assert all(seconds >= 0 for seconds in stats.step_seconds.values())
+    slowest = build.slowest_steps(stats, 3)
+    assert len(slowest.split(", ")) == 3 and slowest.endswith(" s")

@@ -1,5 +1,8 @@
 """Migrations (fresh, re-run, too new), the snapshot, and the writer lock."""
 
+import os
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -152,3 +155,22 @@ def test_publish_copies_the_store_byte_for_byte_whatever_the_file_system(tmp_pat
     for name in ("b.duckdb", "c.duckdb"):
         assert (tmp_path / name).read_bytes() == db.read_bytes()
     assert store.publish(db).read_bytes() == db.read_bytes()
+
+
+def test_publish_leaves_deleting_the_old_snapshot_to_a_process_of_its_own(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with store.open_writer(db) as con:
+        con.execute("create table t as select 1 as x")
+    reader = store.open_reader(db)
+    with store.open_writer(db) as con:
+        con.execute("insert into t values (2)")
+    removal = store._removals[-1]
+    assert removal.args[:3] == ["rm", "-f", "--"]
+    assert [Path(a).name for a in removal.args[3:]] == [f".old-s.snapshot.duckdb.{os.getpid()}"]
+    assert removal.wait() == 0
+    assert not list(tmp_path.glob(".old-*"))
+    assert reader.execute("select count(*) from t").fetchone() == (1,)  # its file is still open
+    assert store.open_reader(db).execute("select count(*) from t").fetchone() == (2,)
+    # wait=True (after an erasure): the old snapshot is gone when publish returns
+    store.publish(db, wait=True)
+    assert store._removals[-1].returncode == 0 and not list(tmp_path.glob(".old-*"))

@@ -3,6 +3,9 @@
 -- tone of an aspect is the compound score of the sentences naming it
 -- (mentions.aspect_sentiment); 0.15 and -0.05 are the scorer's label
 -- thresholds (listening.sentiment POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD).
+-- An incremental build recomputes only the days of scope_brand_day (see
+-- stg_brand_days).
+-- incremental key: brand, day
 create or replace table aspects_daily as
 
 with
@@ -10,6 +13,10 @@ with
 mentions as (
     select * from stg_mentions_as_of
     where len(aspects) > 0
+        and (
+            getvariable('is_full')
+            or (brand, day) in (select brand, day from scope_brand_day)
+        )
 ),
 
 exploded as (

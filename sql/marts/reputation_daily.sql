@@ -23,58 +23,16 @@ create or replace table reputation_daily as
 
 with
 
-mentions as (
-    select * from stg_mentions_as_of
-),
-
-votes as (
-    -- one vote per person, brand and day; anonymous mentions vote alone.
-    -- Talk about the advertising (aspect 'communication') is buzz, not
-    -- reputation: a TV campaign makes people talk about the ad, only products
-    -- and service make reputation, so such mentions count in n_mentions but
-    -- do not vote.
-    select
-        brand,
-        day,
-        voice_id,
-        avg(label_score) as vote,
-    from mentions
-    where label_score is not null
-        and not list_contains(coalesce(aspects, []), 'communication')
-    group by brand, day, voice_id
-),
-
-daily_votes as (
-    select
-        brand,
-        day,
-        count(*) as n_votes,
-        -- summed in a fixed order: a float sum's last bits depend on it,
-        -- and a build must not depend on the rows' order in the store
-        sum(vote order by voice_id) as vote_sum,
-        sum(vote * vote order by voice_id) as vote_sq,
-    from votes
-    group by brand, day
-),
-
-daily_counts as (
-    select
-        brand,
-        day,
-        count(*) as n_mentions,
-        count(distinct voice_id) as n_voices,
-        count(*) filter (where sentiment_label = 'positive') as n_positive,
-        count(*) filter (where sentiment_label = 'neutral') as n_neutral,
-        count(*) filter (where sentiment_label = 'negative') as n_negative,
-    from mentions
-    group by brand, day
+brand_days as (
+    -- the days with mentions: their counts and summed votes
+    select * from stg_brand_days
 ),
 
 brand_span as (
     select
         brand,
         min(day) as first_day,
-    from mentions
+    from brand_days
     group by brand
 ),
 
@@ -102,14 +60,12 @@ filled as (
         coalesce(k.n_positive, 0) as n_positive,
         coalesce(k.n_neutral, 0) as n_neutral,
         coalesce(k.n_negative, 0) as n_negative,
-        coalesce(v.n_votes, 0) as n_votes,
-        coalesce(v.vote_sum, 0.0) as vote_sum,
-        coalesce(v.vote_sq, 0.0) as vote_sq,
+        coalesce(k.n_votes, 0) as n_votes,
+        coalesce(k.vote_sum, 0.0) as vote_sum,
+        coalesce(k.vote_sq, 0.0) as vote_sq,
     from calendar as c
-    left join daily_counts as k
+    left join brand_days as k
         on k.brand = c.brand and k.day = c.day
-    left join daily_votes as v
-        on v.brand = c.brand and v.day = c.day
 ),
 
 decayed as (

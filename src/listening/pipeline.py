@@ -6,6 +6,7 @@ writers. Every stage publishes the read-only snapshot when it is done.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -169,7 +170,10 @@ def build_stage(
     changed since the last build unless ``full``."""
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
-        return build(con, config, now or _now(), as_of=as_of, on_progress=on_progress, full=full)
+        stats = build(con, config, now or _now(), as_of=as_of, on_progress=on_progress, full=full)
+        started = time.perf_counter()
+    stats.step_seconds["checkpoint and publish"] = time.perf_counter() - started
+    return stats
 
 
 def _ingest_pending(con, db: Path, now: datetime) -> None:

@@ -145,6 +145,7 @@ def build(task: TaskRun) -> dict:
     """Rebuild staging and marts up to the day the run stands for; evaluate alerts."""
     from listening import pipeline
     from listening.days import build_day
+    from listening.marts.build import slowest_steps
 
     tz = task.config.settings.timezone
     as_of = build_day(task.now, tz, complete_days_only=task.is_daily)
@@ -157,6 +158,7 @@ def build(task: TaskRun) -> dict:
         say=task.log,
         on_progress=lambda name: task.log(f"building {name}"),
     )
+    task.log(f"slowest steps: {slowest_steps(stats)}")
     return {"as_of": as_of.isoformat(), "n_relations": len(stats.relations)}
 
 

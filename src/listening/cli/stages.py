@@ -69,6 +69,7 @@ def cmd_analyze(args, out: Output) -> int:
 
 def cmd_build(args, out: Output) -> int:
     from listening import pipeline
+    from listening.marts.build import slowest_steps
 
     config = config_of(args)
     stats = pipeline.build_stage(
@@ -84,6 +85,7 @@ def cmd_build(args, out: Output) -> int:
         else f"incremental: {stats.n_documents} documents, {stats.n_mentions} mentions changed"
     )
     out.result(f"build: {len(stats.relations)} relations rebuilt ({how}); snapshot published")
+    out.say(f"build: slowest steps {slowest_steps(stats)}")
     if stats.n_expired:
         days = config.settings.retention_days
         out.result(f"retention: {stats.n_expired} documents older than {days} days deleted")

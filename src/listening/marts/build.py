@@ -51,6 +51,10 @@ class BuildStats:
     full_reason: str | None = None  # why this build was a full one
     n_documents: int = 0  # documents whose staging rows were rebuilt
     n_mentions: int = 0  # mentions whose staging rows were rebuilt
+    # seconds each step took, in order: "setup", each relation by name ("folds" before
+    # mention_search), "alerts" (evaluate and store), "commit", "delivery" (webhook); then
+    # "checkpoint and publish" when pipeline.build_stage ran it
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def sql_files() -> list[Path]:
@@ -186,6 +190,7 @@ def build(
     started = time.perf_counter()
     as_of = as_of or local_date(now, config.settings.timezone)
     stats = BuildStats()
+    clock = _StepClock(stats)
     stats.n_expired = erasure.before_build(con, config, now).n_documents
     check_range(con, config, as_of)
     con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")
@@ -204,9 +209,10 @@ def build(
         con.execute("set variable is_full = ?", [stats.is_full])
         con.execute("set variable previous_as_of = ?", [previous[0] if previous else as_of])
         con.execute("set variable scope_since = null::timestamptz")
-        for key in incremental.SCOPE_KEYS:
-            con.execute(f"create or replace temp table scope_{key} ({key} varchar)")
+        for key, columns in incremental.SCOPE_KEYS.items():
+            con.execute(f"create or replace temp table {incremental.scope_table(key)} ({columns})")
         filled: set[str] = set()
+        clock.step("setup")  # retention, settings, config tables, why full
         for path in files:
             if on_progress:
                 on_progress(path.stem)
@@ -214,6 +220,7 @@ def build(
             key = incremental.incremental_key(sql)
             if path.stem == "mention_search":
                 incremental.refresh_folds(con, stats.is_full)
+                clock.step("folds")
             if stats.is_full or key is None:
                 con.execute(sql)
             else:
@@ -226,6 +233,7 @@ def build(
                     filled.add(key)
                 incremental.apply_delta(con, path.stem, sql, key)
             stats.relations.append(path.stem)
+            clock.step(path.stem)
         if stats.is_full:
             stats.n_documents, stats.n_mentions = con.execute(
                 "select (select count(*) from stg_documents), (select count(*) from stg_mentions)"
@@ -237,6 +245,7 @@ def build(
         stats.n_alerts, stats.n_new_alerts = episodes.store_alerts(
             con, found, now, config, has_webhook=bool(url), as_of=as_of
         )
+        clock.step("alerts")
         con.execute(
             "insert into raw.builds (built_at, as_of, is_full, settings_hash, n_documents, "
             "n_mentions, seconds, timezone) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -251,8 +260,30 @@ def build(
                 config.settings.timezone,
             ],
         )
+    clock.step("commit")
     if url:
         stats.n_sent, stats.n_failed = delivery.deliver_pending(
             con, config, now, url, **(delivery_options or {})
         )
+        clock.step("delivery")
     return stats
+
+
+def slowest_steps(stats: BuildStats, n: int = 5) -> str:
+    """The ``n`` slowest steps of a build with their seconds, for the build's log:
+    ``mention_search 25.9 s, stg_documents 16.4 s, …``."""
+    steps = sorted(stats.step_seconds.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps)
+
+
+class _StepClock:
+    """Records into ``stats.step_seconds`` the time since the previous step."""
+
+    def __init__(self, stats: BuildStats) -> None:
+        self.stats = stats
+        self.last = time.perf_counter()
+
+    def step(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stats.step_seconds[name] = self.stats.step_seconds.get(name, 0.0) + now - self.last
+        self.last = now

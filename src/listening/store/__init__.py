@@ -14,6 +14,7 @@ import fcntl
 import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -209,7 +210,7 @@ def open_writer(
         if rewrite:
             compact(db, locked=True)
         if publish_after:
-            publish(db, locked=True)
+            publish(db, locked=True, wait=rewrite)
 
 
 def connect(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -219,26 +220,59 @@ def connect(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the store {db}: {_first_line(exc)}") from None
 
 
-def publish(db: Path, *, locked: bool = False) -> Path:
+def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
     """Copy the store aside, then rename it over the snapshot: readers see old or new, whole.
 
     The copy is a reflink where the file system has them (btrfs, XFS, bcachefs: the copy
     shares the store's blocks until the writer changes them, so publishing costs no data
     copy), else an in-kernel copy (``copy_file_range``): on ext4 the floor is the time to copy
     the file's bytes. A hard link or an in-place update would not do: DuckDB writes the live
-    file in place, under the readers' feet."""
+    file in place, under the readers' feet.
+
+    The old snapshot is deleted by a process of its own once the new one is in place: freeing
+    the blocks of a file of gigabytes takes ext4 a second or two, which the writer need not
+    wait for; ``wait`` waits for it (after an erasure, the old bytes must be gone on return)."""
     if not locked:
         with writer_lock(db):
-            return publish(db, locked=True)
+            return publish(db, locked=True, wait=wait)
     target = snapshot_path(db)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    old = target.with_name(f"{OLD_PREFIX}{target.name}.{os.getpid()}")
+    leftovers = list(target.parent.glob(f"{OLD_PREFIX}{target.name}.*"))
     try:
         clone_or_copy(db, tmp)
+        if old not in leftovers:
+            with contextlib.suppress(OSError):  # no old snapshot, or no hard links here
+                os.link(target, old)
+                leftovers.append(old)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        removal = remove_later(leftovers)
+        if removal and wait:
+            removal.wait()
     return target
+
+
+OLD_PREFIX = ".old-"  # old snapshots being deleted: .old-x.snapshot.duckdb.<pid>
+_removals: list[subprocess.Popen] = []  # kept until done, so that none is left a zombie
+
+
+def remove_later(paths: list[Path]) -> subprocess.Popen | None:
+    """Delete ``paths`` in a process of its own (``rm -f``), which outlives the caller."""
+    _removals[:] = [p for p in _removals if p.poll() is None]
+    if not paths:
+        return None
+    removal = subprocess.Popen(
+        ["rm", "-f", "--", *map(str, paths)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _removals.append(removal)
+    return removal
 
 
 # linux/fs.h: FICLONE = _IOW(0x94, 9, int), "share the source's blocks" (ioctl_ficlone(2)).

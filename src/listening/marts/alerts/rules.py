@@ -109,21 +109,18 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
 
 
 def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
+    # a week's buzz: the conversations (threads) naming the brand in the 7 days up to a day
     calendar: dict[str, list[date]] = {}
-    for brand, day in con.execute(query("buzz_spike_days")).fetchall():
-        calendar.setdefault(brand, []).append(day)
-    threads: dict[tuple[str, date], set[str]] = {}
+    weekly: dict[str, list[int]] = {}
     mentions: dict[tuple[str, date], int] = {}
-    for brand, day, keys in con.execute(query("buzz_spike")).fetchall():
-        threads[(brand, day)] = set(keys)
-        mentions[(brand, day)] = len(keys)
+    rows = con.execute(query("buzz_spike"), {"week": BUZZ_WEEK}).fetchall()
+    for brand, day, n_conversations, n_mentions in rows:
+        calendar.setdefault(brand, []).append(day)
+        weekly.setdefault(brand, []).append(n_conversations)
+        mentions[(brand, day)] = n_mentions
     out = []
     for brand, days in calendar.items():
-        # a week's buzz: the conversations (threads) naming the brand in the 7 days up to a day
-        weeks = []
-        for t in range(len(days)):
-            span = days[max(0, t - BUZZ_WEEK + 1) : t + 1]
-            weeks.append(len(set().union(*(threads.get((brand, d), set()) for d in span))))
+        weeks = weekly[brand]
         hot: dict[date, tuple[int, float, float]] = {}
         for t in range(len(days)):
             # the weeks that ended 7 to 97 days earlier: none overlaps this one
