@@ -168,9 +168,10 @@ EXPORT_BATCH_ROWS = 10_240  # lines fetched from DuckDB at a time
 def csv_export(name: str, **params: Any) -> bytes:
     """The named query as CSV, byte for byte what ``DataFrame.to_csv(index=False)`` of its
     result writes (a header, the separator ``,``, UTF-8, pandas' formats), but each line is
-    written by DuckDB (``csv_lines``) and fetched batch by batch: pandas and Python's csv
-    module, which go through the text character by character, took 9 s for 100,000 mentions
-    with their texts. Not cached (an export is asked for once)."""
+    written by DuckDB (``csv_lines``) and fetched batch by batch: for 100,000 mentions with
+    their texts (94 MB), the frames and pandas' writer (Python's csv module, which goes
+    through the text character by character) took 3.8 s, DuckDB 0.6 s. Not cached (an
+    export is asked for once)."""
     con = _open(current())
     try:
         return _csv(con, name, params)
