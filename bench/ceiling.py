@@ -235,6 +235,12 @@ def query_params(snapshot: Path) -> tuple[dict, dict]:
             "select mention_id from mentions where brand = ? order by published_at desc limit 1",
             [brand],
         ).fetchone()[0]
+        # the brand's most talked-about aspect (one it has: the Sujets page offers no other)
+        aspect = con.execute(
+            "select aspect from aspects_daily where brand = ? group by aspect "
+            "order by sum(n_mentions) desc, aspect limit 1",
+            [brand],
+        ).fetchone()[0]
     finally:
         con.close()
     common = {
@@ -258,7 +264,7 @@ def query_params(snapshot: Path) -> tuple[dict, dict]:
         "status": None,
         "thread_url": thread,
     }
-    overrides = {"author_mentions": {"author": author}, "aspect_samples": {"aspect": "prix"}}
+    overrides = {"author_mentions": {"author": author}, "aspect_samples": {"aspect": aspect}}
     return common, overrides
 
 

@@ -29,6 +29,7 @@ def data(tmp_path, monkeypatch):
         ("La livraison était rapide", "Acme", "positive", None),
         ('Prix "correct", service, bof', "Globex", "neutral", None),
         ("Nothing to say\nsecond line", "Acme", None, None),
+        ("Ligne\rsans saut", "Globex", "negative", 'Titre, "cité"'),
     ]
     for i, (text, brand, label, title) in enumerate(texts * 3):
         doc = w.doc(NOW - timedelta(days=i), f"Auteur {i % 4}", title=title)
@@ -62,6 +63,11 @@ def _published(w: World, folder: Path, monkeypatch):
     w.con.execute("detach f")
     store.publish(db)
     monkeypatch.setenv("LISTENING_DB", str(db))
+    return _data_module()
+
+
+def _data_module():
+    """dashboards/data.py, loaded as the dashboards load it (the caller pops it)."""
     spec = importlib.util.spec_from_file_location("dashboard_data", ROOT / "dashboards/data.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["dashboard_data"] = module
@@ -125,6 +131,102 @@ def test_mentions_filters_answer_as_the_view_did(data, change):
     assert count == len(before)
 
 
+# The queries as they were before they read mention_search by day and picked rows before
+# reading them whole (issue 12): the period on published_at::date, every column read first.
+OLD = {
+    "aspect_samples": """
+        with ranked as (
+            select mention_id, published_at, source, author, sentiment_label, sentiment,
+                text, url,
+                row_number() over (
+                    partition by sentiment_label order by published_at desc, mention_id
+                ) as rn,
+            from mention_search
+            where brand = $brand and list_contains(aspects, $aspect)
+                and published_at::date between $start and $end and not is_duplicate
+        )
+        select * exclude (rn) from ranked where rn <= $per_label
+        order by sentiment_label, published_at desc, mention_id
+    """,
+    "mentions_export": """
+        select mention_id, published_at, brand, source, channel, kind, author,
+            sentiment_label, is_overridden, sentiment,
+            array_to_string(aspects, ';') as aspects, lang, title, text, url, thread_url,
+        from mention_search
+        where ($brand::varchar is null or brand = $brand)
+            and published_at::date between $start and $end
+            and ($sentiment::varchar is null
+                or coalesce(sentiment_label, 'unscored') = $sentiment)
+            and ($q::varchar is null or contains(text_folded, fold_text($q)))
+        order by published_at desc, mention_id
+        limit $limit
+    """,
+    "mention_facets": """
+        select * from (
+            select 'source' as facet, name as value, n_documents as n from source_health
+            union all
+            select 'channel', channel, sum(n_documents) from source_health group by channel
+            union all
+            select 'lang', lang, count(*) from documents where lang is not null group by lang
+        )
+        order by facet, n desc, value
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("aspect_samples", {"brand": "Acme", "aspect": "livraison", "per_label": 2}),
+        ("aspect_samples", {"brand": "Acme", "aspect": "livraison", "per_label": 5}),
+        ("aspect_samples", {"brand": "Globex", "aspect": "livraison", "per_label": 3}),
+        ("aspect_samples", {"brand": "Acme", "aspect": "prix", "per_label": 3}),  # none
+        ("mentions_export", {"limit": 100_000}),
+        ("mentions_export", {"limit": 3000, "brand": "Globex"}),
+        ("mentions_export", {"limit": 7, "q": "livraison"}),
+        ("mentions_export", {"limit": 50, "sentiment": "unscored"}),
+        ("mention_facets", {}),
+    ],
+)
+def test_queries_answer_as_before(data, name, change):
+    params = {**FILTERS, "start": NOW.date() - timedelta(days=40), "end": NOW.date(), **change}
+    con = data._open(data.current())
+    try:
+        args = {k: v for k, v in params.items() if f"${k}" in OLD[name]}
+        before = con.execute(OLD[name], args).df()
+    finally:
+        con.close()
+    got = data.query(name, **params)
+    assert list(got.columns) == list(before.columns)
+    assert got.equals(before)
+    assert name == "mention_facets" or "prix" in change.values() or len(got)
+
+
+def test_mention_search_is_stored_by_day_then_brand(data):
+    """The rows' order on disk lets DuckDB skip the row groups outside a period and brand."""
+    con = data._open(data.current())
+    try:
+        stored = con.execute("select day, brand from mention_search order by rowid").fetchall()
+    finally:
+        con.close()
+    assert len({day for day, _ in stored}) > 10
+    assert stored == sorted(stored)
+
+
+@pytest.mark.parametrize("name", ["thread_documents", "thread_conversation"])
+def test_a_thread_is_read_through_the_thread_url_index(data, name):
+    """Migration 013: one thread's documents are looked up, not scanned for."""
+    con = data._open(data.current())
+    try:
+        (thread,) = con.execute("select url from documents where document_id = 'd1'").fetchone()
+        sql, args = data._prepare(name, {"thread_url": thread})
+        plan = "".join(r[1] for r in con.execute("explain analyze " + sql, args).fetchall())
+        assert len(con.execute(sql, args).fetchall()) == 1
+    finally:
+        con.close()
+    assert "Index Scan" in plan
+
+
 def test_export_streams_batches_and_writes_what_to_csv_wrote(data, monkeypatch):
     batches = []
     monkeypatch.setattr(
@@ -132,9 +234,10 @@ def test_export_streams_batches_and_writes_what_to_csv_wrote(data, monkeypatch):
     )
     params = {**FILTERS, "limit": 100_000}
     whole = data.query("mentions_export", **params).to_csv(index=False).encode()
-    monkeypatch.setattr(data, "EXPORT_BATCH_VECTORS", 1)  # 5,012 rows: three batches
+    monkeypatch.setattr(data, "EXPORT_BATCH_ROWS", 2048)  # 5,015 rows: three batches
     assert data.csv_export("mentions_export", **params) == whole
-    assert batches == [2048, 2048, 916, 0]  # streamed, never one frame of 5,012 rows
+    assert batches == [2048, 2048, 919, 0]  # streamed, never the 5,015 lines at once
+    assert b"\r" in whole and b'"Prix ""correct"", service, bof"' in whole
     empty = data.csv_export("mentions_export", **{**params, "q": "introuvable"})
     assert (
         empty
@@ -145,16 +248,61 @@ def test_export_streams_batches_and_writes_what_to_csv_wrote(data, monkeypatch):
     assert empty.startswith(b"mention_id,published_at,brand")
 
 
+# Values the CSV writer must write as pandas does: quotes, separators, line breaks, a lone
+# carriage return, spaces, accents, NULLs, NaN, signed zeros, long and tiny doubles,
+# microseconds, and offsets with seconds (local mean time, before 1911 in Paris); then
+# enough rows for three of pandas' blocks of 20,000 rows (100,000 cells): the fractions of
+# a second are written to the precision of the block (6 digits, 3, none).
+EDGES = """
+select * from (values
+    ('a', 'x,y', true, 0.807, timestamptz '2026-03-29 00:59:59+00'),
+    ('b', 'dit "non"', false, '-0.0'::double, timestamptz '2026-03-29 01:00:00.5+00'),
+    ('c', e'deux\\nlignes', null, 1e-05, timestamptz '2026-10-25 00:30:00.000001+00'),
+    ('d', e'retour\\rseul', true, null, null),
+    ('e', '', false, 'nan'::double, timestamptz '1900-06-01 12:00:00+00'),
+    ('f', null, false, 1.2345678901234568e+18, timestamptz '1969-12-31 23:59:59.25+00'),
+    ('g', e' tab\\t; espace ', true, 0.30000000000000004, timestamptz '2000-01-01 00:00:00+00'),
+    ('h', 'Élodie ; «ça»', false, -1e16, timestamptz '2026-07-14 12:00:00+00')
+) as t(id, "texte, libre", is_ok, score, seen_at)
+union all
+select 'z' || lpad(i::varchar, 6, '0'), 'n', i % 3 = 0, i / 7,
+    timestamptz '2026-01-01 00:00:00+00' + to_seconds(i)
+        + to_milliseconds(case when i = 25000 then 250 else 0 end),
+from range(45000) as r(i)
+order by id
+"""
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata"])
+def test_csv_lines_write_what_to_csv_writes(zone):
+    try:
+        data = _data_module()
+    finally:
+        sys.modules.pop("dashboard_data", None)
+    con = duckdb.connect()
+    con.execute("set TimeZone = ?", [zone])
+    rel = con.sql(EDGES)
+    columns = list(zip(rel.columns, map(str, rel.types), strict=True))
+    lines = b"".join(r[0] for r in con.execute(data.csv_lines(EDGES, columns)).fetchall())
+    assert lines == con.execute(EDGES).df().to_csv(index=False, header=False).encode()
+    with pytest.raises(TypeError, match="INTEGER"):
+        data.csv_lines("select 1 as n, 'a' as s", [("n", "INTEGER"), ("s", "VARCHAR")])
+
+
 class _Counting:
-    """A connection that counts the batches fetched."""
+    """A connection that counts the rows of each batch fetched."""
 
     def __init__(self, con, batches: list):
         self.con, self.batches = con, batches
 
-    def fetch_df_chunk(self, *args):
-        df = self.con.fetch_df_chunk(*args)
-        self.batches.append(len(df))
-        return df
+    def execute(self, *args):
+        self.con.execute(*args)
+        return self
+
+    def fetchmany(self, *args):
+        rows = self.con.fetchmany(*args)
+        self.batches.append(len(rows))
+        return rows
 
     def __getattr__(self, name):
         return getattr(self.con, name)

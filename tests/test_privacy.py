@@ -383,7 +383,8 @@ def test_turning_pseudonymization_on_converts_the_names_already_stored(tmp_path,
 
 def test_compaction_keeps_the_whole_catalog_and_drops_freed_bytes(tmp_path):
     """The rewrite (COPY FROM DATABASE into a fresh file) must keep what the migrations made:
-    views and their comments, macros, keys and checks; and leave no deleted bytes behind."""
+    views and their comments, macros, keys, checks and indexes; and leave no deleted bytes
+    behind."""
     from listening.store.privacy import request_compaction
 
     db = tmp_path / "listening.duckdb"
@@ -409,6 +410,9 @@ def test_compaction_keeps_the_whole_catalog_and_drops_freed_bytes(tmp_path):
     assert con.execute("select comment from duckdb_views() where view_name = 'erasures'").fetchone()
     assert con.execute("select author_key('  Zoé  V ')").fetchone() == ("zoé v",)
     assert store.applied_versions(con) == [m.version for m in store.migrations()]
+    assert con.execute(  # and the indexes (migration 013)
+        "select count(*) from duckdb_indexes() where index_name = 'documents_thread_url'"
+    ).fetchone() == (1,)
     assert con.execute("select count(*) from raw.notes").fetchone() == (19600,)
     con.execute(row, ["x"])
     with pytest.raises(duckdb.ConstraintException):

@@ -1,8 +1,24 @@
 -- What people say about an aspect: the latest positive, negative and neutral
--- mentions naming it.
+-- mentions naming it. The mentions are ranked on narrow columns of the
+-- brand's rows of the period (stored by day and brand: the others are
+-- skipped), and only the few picked are read whole, by row id.
 with
 
 ranked as (
+    select
+        rowid as row_id,
+        row_number() over (
+            partition by sentiment_label order by published_at desc, mention_id
+        ) as rn,
+    from mention_search
+    where brand = $brand
+        and day between $start and $end
+        and list_contains(aspects, $aspect)
+        and not is_duplicate
+    qualify rn <= $per_label
+),
+
+picked as (
     select
         mention_id,
         published_at,
@@ -12,16 +28,9 @@ ranked as (
         sentiment,
         text,
         url,
-        row_number() over (
-            partition by sentiment_label order by published_at desc, mention_id
-        ) as rn,
     from mention_search
-    where brand = $brand
-        and list_contains(aspects, $aspect)
-        and published_at::date between $start and $end
-        and not is_duplicate
+    where rowid in (select row_id from ranked)
 )
 
-select * exclude (rn) from ranked
-where rn <= $per_label
-order by sentiment_label, published_at desc
+select * from picked
+order by sentiment_label, published_at desc, mention_id

@@ -1,3 +1,3 @@
 -- How many mentions match the filters (same filters as mentions_search).
 select count(*) as n_mentions
-from {{mentions_filtered}}
+from {{_mentions_filtered}}

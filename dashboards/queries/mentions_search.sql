@@ -15,6 +15,6 @@ select
     left(text, 280) as excerpt,
     url,
     scored_by,
-from {{mentions_filtered}}
+from {{_mentions_filtered}}
 order by published_at desc, mention_id
 limit $limit offset $offset

@@ -4,6 +4,11 @@
 -- accents) so that a search scans only the rows the brand, period, label and
 -- source filters keep, and never folds text at query time. The folds come
 -- from raw.folded_texts, which the build refreshes first (listening.marts).
+-- Rows are stored by day, then brand: every dashboard query names a period
+-- (and most a brand), and DuckDB skips the row groups whose min/max of day,
+-- brand or published_at fall outside it (zone maps); 3M documents: a Mentions
+-- page 4x to 10x faster, for 13 s more in a full build (bench/marts.py). An
+-- incremental build appends its rows at the end, still in that order.
 -- incremental key: mention_id
 create or replace table mention_search as
 
@@ -62,7 +67,8 @@ joined as (
     left join models as s using (mention_id)
 )
 
-select * from joined;
+select * from joined
+order by day, brand, published_at;
 
 comment on table mention_search is
     'One row per mention, ready for the dashboards'' filters and text search.';
