@@ -58,6 +58,7 @@ class Route:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked bodies
+    disable_nagle_algorithm = True  # TCP_NODELAY, as real servers: no delayed-ACK stalls
     server: _Server
 
     def setup(self) -> None:
