@@ -218,3 +218,31 @@ def test_a_weeks_conversations_are_the_distinct_threads_of_its_seven_days():
         expected[day] = (len(set().union(*(seen.get(d, set()) for d in week))), n_day)
     assert counted == expected
     assert max(n for n, _ in counted.values()) > 5  # threads do recur within weeks
+
+
+def test_a_days_negative_conversations_are_its_distinct_negative_threads():
+    """negative_spike reads each day's negative conversations from stg_brand_days (counted by
+    the build, incrementally): the distinct threads (or lone mentions) of its negative
+    mentions, counted directly from the mentions; and a spike's count is that one."""
+    w = World(alert_min_count=3)
+    background(w)
+    negative_day(w, START + timedelta(days=100), n_threads=4, per_thread=3)
+    w.say(START + timedelta(days=100), "negative", "lone")  # outside any thread
+    w.build(now=at(START + timedelta(days=110)))
+    direct = dict(
+        w.con.execute(
+            "select day, count(distinct coalesce(thread_url, mention_id)) "
+            "from stg_mentions_as_of where brand = 'Acme' and sentiment_label = 'negative' "
+            "group by day"
+        ).fetchall()
+    )
+    counted = dict(
+        w.con.execute(
+            "select day, n_negative_threads from stg_brand_days "
+            "where brand = 'Acme' and n_negative_threads > 0"
+        ).fetchall()
+    )
+    assert counted == direct
+    assert direct[START + timedelta(days=100)] == 5
+    (spike,) = alerts(w, "negative_spike")
+    assert "dans 5 discussions" in spike["summary"]

@@ -116,6 +116,32 @@ def test_rescoring_overrides_edits_duplicates_and_deletions_equal_a_full_rebuild
     assert 0 < stats.n_mentions < 10
 
 
+def test_a_changed_day_rebuilds_the_weeks_it_is_in():
+    """A conversation seen on day 60 and again on day 63: the later sighting adds it to fewer
+    weeks (stg_brand_days.week_conversations). When day 60's mention goes, day 63's row changes
+    too: the 6 days after a changed day are rebuilt, each from the 6 days before it."""
+    w = World()
+    ids = history(w)
+    day60 = NOW.date() - timedelta(days=60)
+    late = w.doc(day60 + timedelta(days=3), "Lectrice 2", kind="comment", thread=ids["thread60"])
+    w.mention(late, "Globex", "negative")
+    w.mention(w.doc(day60, "Lectrice 3", kind="comment", thread=ids["thread60"]), "Globex", None)
+    w.build()
+    weeks = "select week_conversations from stg_brand_days where brand = 'Globex' and day = ?"
+    assert w.one(weeks, [day60 + timedelta(days=3)]) == [0, 0, 0, 0, 1, 1, 1]
+    # a new mention on day 63: its row is rebuilt, still knowing day 60's sighting
+    w.mention(w.doc(day60 + timedelta(days=3), "Auteur 5"), "Globex", "positive")
+    assert_same_as_full(w)
+    assert w.one(weeks, [day60 + timedelta(days=3)]) == [1, 1, 1, 1, 2, 2, 2]
+    w.con.execute(
+        "delete from raw.mentions where brand = 'Globex' and document_id in "
+        "(select document_id from raw.documents where thread_url = ? and published_at < ?)",
+        [ids["thread60"], day60 + timedelta(days=1)],
+    )
+    assert_same_as_full(w)
+    assert w.one(weeks, [day60 + timedelta(days=3)]) == [2] * 7
+
+
 def test_as_of_moving_on_without_new_data_equals_a_full_rebuild():
     """The authors' 90-day trend and the days after the last as_of move with as_of alone."""
     w = World()

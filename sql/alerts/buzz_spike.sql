@@ -2,61 +2,24 @@
 -- from the brand's first mention to as_of), the conversations (a thread, or
 -- the mention itself outside threads) naming the brand in the week up to that
 -- day ($week days to it), and its mentions that day.
--- A conversation seen on day s counts in the weeks ending on s .. s + $week -
--- 1: a week's count is a running sum of +1 at the first week each sighting
--- adds and -1 after its last (the day before the next sighting at the
--- latest, so that no week counts a conversation twice); in SQL rather than
--- sets of conversations per day in Python (a million keys at 3M documents).
+-- A conversation counts in a week on its first day in it: the build keeps,
+-- per brand and day, the conversations the day adds to the weeks ending on it
+-- and on each of the $week - 1 days after (stg_brand_days.week_conversations:
+-- those not seen in the days of that week before it), so a week's count is a
+-- sum over its days' rows, a few thousand, not over every mention.
 with
 
-mentions as (
+added as (
     select
         brand,
-        day,
-        coalesce(thread_url, mention_id) as conversation,
-    from stg_mentions
-    where not is_duplicate and day <= getvariable('as_of')
+        day + later::integer as day,
+        week_conversations[later + 1] as n_conversations,
+    from stg_brand_days, range($week) as r(later)
 ),
 
-daily as (
-    select brand, day, count(*) as n_mentions,
-    from mentions
-    group by brand, day
-),
-
-seen as (
-    select distinct brand, conversation, day,
-    from mentions
-),
-
-covered as (
-    -- the weeks a sighting adds: those ending on its day up to $week - 1
-    -- days later, or up to the day before the next sighting
-    select
-        brand,
-        day,
-        least(
-            day + $week,
-            coalesce(
-                -- the hash first: sorting on it is twice as fast as on
-                -- the URLs alone (which keep the partitions exact)
-                lead(day) over (
-                    partition by brand, hash(conversation), conversation
-                    order by day
-                ),
-                day + $week
-            )
-        ) as day_after,
-    from seen
-),
-
-changes as (
-    select brand, day, sum(change) as change,
-    from (
-        select brand, day, 1 as change, from covered
-        union all
-        select brand, day_after as day, -1 as change, from covered
-    )
+weekly as (
+    select brand, day, sum(n_conversations) as n_conversations,
+    from added
     group by brand, day
 ),
 
@@ -67,12 +30,9 @@ calendar as (
 select
     c.brand,
     c.day,
-    sum(coalesce(k.change, 0)) over (
-        partition by c.brand order by c.day
-        rows between unbounded preceding and current row
-    )::integer as n_conversations_week,
+    coalesce(w.n_conversations, 0)::integer as n_conversations_week,
     coalesce(d.n_mentions, 0) as n_mentions,
 from calendar as c
-left join changes as k using (brand, day)
-left join daily as d using (brand, day)
+left join weekly as w using (brand, day)
+left join stg_brand_days as d using (brand, day)
 order by c.brand, c.day

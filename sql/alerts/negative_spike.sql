@@ -2,18 +2,18 @@
 -- $min_z or more (reputation_daily.negative_z), spread over $min_count
 -- threads or more. Volume is counted in conversations: the comments of one
 -- heated thread are one event (the unanswered_negative_thread rule's), many
--- threads at once are a spike.
+-- threads at once are a spike. The day's conversations are counted by the
+-- build (stg_brand_days.n_negative_threads, a few thousand rows), not here
+-- from every mention.
 select
     r.brand,
     r.day,
     r.n_negative,
     r.negative_z,
-    count(distinct coalesce(m.thread_url, m.mention_id)) as n_threads,
+    b.n_negative_threads as n_threads,
 from reputation_daily as r
-join stg_mentions as m
-    on m.brand = r.brand and m.day = r.day
-    and m.sentiment_label = 'negative' and not m.is_duplicate
+join stg_brand_days as b using (brand, day)
 where r.negative_z >= $min_z
-group by all
-having count(distinct coalesce(m.thread_url, m.mention_id)) >= $min_count
+    and b.n_negative_threads > 0
+    and b.n_negative_threads >= $min_count
 order by r.brand, r.day

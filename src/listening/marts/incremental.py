@@ -8,7 +8,8 @@ the table and inserts the delta. The scopes come from what changed since the las
 ``raw.mention_fingerprints``) differs from the one stored in ``stg_documents`` /
 ``stg_mentions`` (and the mentions of changed documents), then the people, threads and
 brand-days (``brand, day``: ``stg_brand_days``, ``aspects_daily``) those rows belong to (before
-and after the change), plus the ones whose window moved with ``as_of``. The other marts (per
+and after the change; brand-days also the 6 days after, whose weeks they are in), plus the ones
+whose window moved with ``as_of``. The other marts (per
 brand and day or week, a few thousand rows) are rebuilt whole, ``reputation_daily`` from
 ``stg_brand_days``. A full rebuild runs every file whole; it happens
 with ``full=True`` (``listening build --full``), on the first build, when the settings, config
@@ -203,9 +204,16 @@ def fill_scope(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
         con.execute(
             """
             insert into scope_brand_day
-            select brand, day from stg_mentions__old
-            union
-            select brand, day from stg_mentions__delta
+            with changed as (
+                select brand, day from stg_mentions__old
+                union
+                select brand, day from stg_mentions__delta
+            )
+            -- and the 6 days after (the weeks a changed day is in: stg_brand_days'
+            -- week_conversations)
+            select distinct brand, day + later::integer as day
+            from changed, range(7) as r(later)
+            where day + later::integer <= getvariable('as_of')
             union
             -- the days the new as_of brings in
             select brand, day from stg_mentions

@@ -2,8 +2,8 @@
 
 Each rule's SQL is a file of ``sql/alerts`` (``<rule>.sql``, and ``<rule>_*.sql`` for its
 calendar or evidence), plain SQL with ``$name`` parameters; this module turns the rows into
-``Alert`` episodes with their French summary. ``evaluate`` runs them all; it reads the marts and
-``stg_mentions`` only, and writes nothing.
+``Alert`` episodes with their French summary. ``evaluate`` runs them all; it reads the marts,
+``stg_mentions`` and ``stg_brand_days`` only, and writes nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from listening.marts.alerts.strength import RANK, is_strong, robust_z, severity
 from listening.marts.alerts.wording import de, french_date, plural, points
 from listening.store import sql_dir
 
-BUZZ_WEEK = 7  # days summed into a week's volume
+BUZZ_WEEK = 7  # days summed into a week's volume (stg_brand_days.week_conversations has 7)
 BUZZ_BASELINE = 90  # days of weekly volumes a week is compared with
 BUZZ_MIN_BASELINE = 28  # fewer days of history: no buzz alert (as buzz_z in reputation_daily)
 TURN_VARIANCE_FLOOR = 0.25  # labels are -1/0/+1: the variance of someone half the time neutral
