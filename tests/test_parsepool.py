@@ -96,3 +96,19 @@ def test_tasks_queued_behind_a_fatal_one_still_run():
         with pytest.raises(ParserDied):
             futures[0].result(timeout=60)
         assert [f.result(timeout=60) for f in futures[1:]] == [3, 7]
+
+
+def test_start_starts_the_processes_before_the_first_task():
+    """``start`` (the collect calls it before its plan opens the store): the interpreters start
+    and import the parse tasks with no task given; the first task then runs in one of them."""
+    with ParsePool(2) as pool:
+        pool.start()
+        processes = [w.process for w in pool._workers]
+        assert len(processes) == 2
+        deadline = time.monotonic() + 60
+        while not all(w.started for w in pool._workers):  # each said it is ready
+            assert time.monotonic() < deadline, "the parser processes never said they are ready"
+            time.sleep(0.01)
+        pool.start()  # a second call starts nothing more
+        assert [w.process for w in pool._workers] == processes
+        assert pool.submit(os.getpid).result(timeout=60) in {p.pid for p in processes}
