@@ -34,6 +34,25 @@ def fail() -> None:
     raise ValueError("bad body")
 
 
+def touch_at_exit(path: str) -> bool:
+    import atexit
+
+    atexit.register(Path(path).touch)
+    return True
+
+
+def test_parser_processes_end_without_the_interpreters_teardown(tmp_path):
+    """At the end of input a parser process ends at once (``os._exit``), exit code 0: the pool's
+    close, which the collect's load waits for, does not wait for lxml and the rest to unload.
+    Atexit handlers are part of that teardown, so one a task registered never runs."""
+    flag = tmp_path / "teardown-ran"
+    with ParsePool(1) as pool:
+        assert pool.submit(touch_at_exit, str(flag)).result(timeout=60)
+        process = pool._workers[0].process
+    assert process.returncode == 0
+    assert not flag.exists()
+
+
 def test_tasks_run_in_parallel_in_other_processes(tmp_path):
     with ParsePool(2) as pool:
         futures = [pool.submit(meet, str(tmp_path), 2) for _ in range(2)]
