@@ -571,3 +571,22 @@ def test_folding_whitespace_by_split_is_folding_by_regex() -> None:
     for _ in range(20000):
         text = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
         assert _fold(text) == _fold_by_regex(text), repr(text)
+
+
+def test_reddit_footer_skipped_without_its_words_is_the_pattern_everywhere():
+    """``_strip_reddit_footer`` runs the pattern only on texts holding "submitted by": the
+    same text as running it on every text, over random texts near and far from a footer."""
+    import random
+
+    from listening.collect.entries import _REDDIT_FOOTER, _strip_reddit_footer
+
+    rng = random.Random(7)
+    parts = ["submitted by", "submitted  by", "Submitted by", " /u/x", "/u/", " [link]", " ",
+             "[comments]", "\n", "\u00a0", "mot", "submitted", " by ", "é", "\t"]  # fmt: skip
+    texts = ["".join(rng.choices(parts, k=rng.randint(0, 12))) for _ in range(20000)]
+    texts.append("Texte.  submitted by /u/Baguette_Enjoyer [link] [comments]")
+    stripped = 0
+    for text in texts:
+        assert _strip_reddit_footer(text) == _REDDIT_FOOTER.sub("", text), repr(text)
+        stripped += _strip_reddit_footer(text) != text
+    assert stripped > 100  # the footer was there to strip, often

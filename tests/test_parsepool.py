@@ -34,6 +34,25 @@ def fail() -> None:
     raise ValueError("bad body")
 
 
+def touch_at_exit(path: str) -> bool:
+    import atexit
+
+    atexit.register(Path(path).touch)
+    return True
+
+
+def test_parser_processes_end_without_the_interpreters_teardown(tmp_path):
+    """At the end of input a parser process ends at once (``os._exit``), exit code 0: the pool's
+    close, which the collect's load waits for, does not wait for lxml and the rest to unload.
+    Atexit handlers are part of that teardown, so one a task registered never runs."""
+    flag = tmp_path / "teardown-ran"
+    with ParsePool(1) as pool:
+        assert pool.submit(touch_at_exit, str(flag)).result(timeout=60)
+        process = pool._workers[0].process
+    assert process.returncode == 0
+    assert not flag.exists()
+
+
 def test_tasks_run_in_parallel_in_other_processes(tmp_path):
     with ParsePool(2) as pool:
         futures = [pool.submit(meet, str(tmp_path), 2) for _ in range(2)]
@@ -96,3 +115,19 @@ def test_tasks_queued_behind_a_fatal_one_still_run():
         with pytest.raises(ParserDied):
             futures[0].result(timeout=60)
         assert [f.result(timeout=60) for f in futures[1:]] == [3, 7]
+
+
+def test_start_starts_the_processes_before_the_first_task():
+    """``start`` (the collect calls it before its plan opens the store): the interpreters start
+    and import the parse tasks with no task given; the first task then runs in one of them."""
+    with ParsePool(2) as pool:
+        pool.start()
+        processes = [w.process for w in pool._workers]
+        assert len(processes) == 2
+        deadline = time.monotonic() + 60
+        while not all(w.started for w in pool._workers):  # each said it is ready
+            assert time.monotonic() < deadline, "the parser processes never said they are ready"
+            time.sleep(0.01)
+        pool.start()  # a second call starts nothing more
+        assert [w.process for w in pool._workers] == processes
+        assert pool.submit(os.getpid).result(timeout=60) in {p.pid for p in processes}

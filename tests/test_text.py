@@ -193,3 +193,36 @@ def test_near_duplicate_distance() -> None:
     assert near_duplicate("0000000000000000", "0000000000000007")
     assert not near_duplicate("0000000000000000", "000000000000000f")
     assert near_duplicate("0000000000000000", "000000000000000f", max_distance=4)
+
+
+def _simhash_by_counters(text: str) -> str:
+    """The textbook simhash: 64 counters, each word's blake2b bits voted by its count."""
+    import hashlib
+    import re
+    import unicodedata
+    from collections import Counter
+
+    counts = Counter(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+    total = sum(counts.values())
+    votes = [0] * 64
+    for word, n in counts.items():
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            if h >> bit & 1:
+                votes[bit] += n
+    value = sum(1 << bit for bit in range(64) if 2 * votes[bit] > total)
+    return f"{value:016x}"
+
+
+def test_fingerprint_is_the_textbook_simhash() -> None:
+    """The bit-sliced tally, word by word, votes as 64 counters weighted by word counts do:
+    texts with repeated words, one word, accents and ligatures, and the fixtures' article."""
+    import random
+
+    rng = random.Random(12)
+    vocabulary = [*ARTICLE.split(), "ﬁn", "Straße", "ÉTÉ", "l'été", "café", "naïve", "x"]
+    texts = [ARTICLE, OTHER, "mot", "mot mot mot autre", "ﬁn ﬁn fin"]
+    texts += [" ".join(rng.choices(vocabulary, k=rng.randint(1, 300))) for _ in range(300)]
+    texts += [" ".join(rng.choices(vocabulary[:5], k=rng.randint(1, 40))) for _ in range(300)]
+    for text in texts:
+        assert content_fingerprint(text) == _simhash_by_counters(text), text

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from listening import store
 from listening.analyze.run import AnalyzeStats, analyze
-from listening.collect.crawl import fetch_units
+from listening.collect.crawl import fetch_units, parser_pool
 from listening.collect.plan import due_units, sync_sources
 from listening.collect.staging import new_run_id, read_plan, write_plan
 from listening.collect.work import UnitResult
@@ -80,12 +80,16 @@ def fetch_planned(
     *,
     only: list[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    parsers=None,
 ) -> list[UnitResult]:
-    """Fetch the planned units (all, or those named in ``only``) into the run's folder."""
+    """Fetch the planned units (all, or those named in ``only``) into the run's folder;
+    ``parsers``: a started ``parser_pool`` to parse with (the caller closes it)."""
     units = read_plan(plan_path)
     if only is not None:
         units = [u for u in units if u.name in only]
-    return fetch_units(units, config, plan_path.parent, now, on_progress=on_progress)
+    return fetch_units(
+        units, config, plan_path.parent, now, on_progress=on_progress, parsers=parsers
+    )
 
 
 def load(
@@ -109,18 +113,23 @@ def collect(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> CollectStats:
     now = now or _now()
-    plan_path = plan_collect(config, db, now, say)
-    units = read_plan(plan_path)
-    stats = CollectStats(run_id=plan_path.parent.name, n_units=len(units))
-    done = 0
+    # The parser processes start now: their interpreters start while the plan opens the store
+    # (on 2 cores, about 0.15 s each otherwise spent before the first parse). They stop before
+    # the load, which so never carries them.
+    with parser_pool(config) as parsers:
+        parsers.start()
+        plan_path = plan_collect(config, db, now, say)
+        units = read_plan(plan_path)
+        stats = CollectStats(run_id=plan_path.parent.name, n_units=len(units))
+        done = 0
 
-    def progress(name: str) -> None:
-        nonlocal done
-        done += 1
-        if on_progress:
-            on_progress(name, done, len(units))
+        def progress(name: str) -> None:
+            nonlocal done
+            done += 1
+            if on_progress:
+                on_progress(name, done, len(units))
 
-    stats.results = fetch_planned(config, plan_path, now, on_progress=progress)
+        stats.results = fetch_planned(config, plan_path, now, on_progress=progress, parsers=parsers)
     stats.n_fetches = sum(r.n_fetches for r in stats.results)
     stats.n_not_modified = sum(r.n_not_modified for r in stats.results)
     stats.load = load(config, db, now, say)

@@ -8,6 +8,7 @@ Fetching never touches the store.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
@@ -33,6 +34,7 @@ def fetch_units(
     now: datetime,
     *,
     on_progress: Callable[[str], None] | None = None,
+    parsers=None,
 ) -> list[UnitResult]:
     """Fetch every due feed of ``units`` and stage each unit as soon as it is parsed; never
     raises for web problems.
@@ -42,6 +44,7 @@ def fetch_units(
     parsing uses every core whatever the host layout. A unit's main feed comes first, then the
     comment threads it announces or that are due; the unit is staged when its last parse is
     done. Fetches wait while parsers lag behind, so memory holds a bounded number of bodies.
+    ``parsers``: a pool from ``parser_pool`` to use (the caller closes it); else one is made.
     """
     from listening.collect.fetch import Fetcher
     from listening.collect.fetchqueue import FetchQueue
@@ -49,15 +52,28 @@ def fetch_units(
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"{run_dir.name}")
     works = [UnitWork(u, config, now, rng) for u in units]
-    n_parsers = config.settings.fetch_processes or os.cpu_count() or 1
     n_bodies = sum(w.unit.is_due for w in works)
     with (
         Fetcher(fetch_policy(config)) as fetcher,
         FetchQueue(fetcher) as queue,
-        _parsers(min(n_parsers, n_bodies)) as parsers,
+        contextlib.nullcontext(parsers)
+        if parsers is not None
+        else parser_pool(config, n_bodies) as parsers,
     ):
         _Run(queue, parsers, run_dir, on_progress).collect(works)
     return [w.result for w in works]
+
+
+def parser_pool(config: Config, n_bodies: int | None = None):
+    """``settings.fetch_processes`` parser processes (0: one per CPU core), no more than
+    ``n_bodies``; parsing in the calling process if that makes one. A context manager; its
+    ``start()`` starts the processes before the first body."""
+    from listening.collect.parsepool import ParsePool
+
+    n = config.settings.fetch_processes or os.cpu_count() or 1
+    if n_bodies is not None:
+        n = min(n, n_bodies)
+    return ParsePool(n) if n > 1 else _Inline()
 
 
 class _Inline:
@@ -68,17 +84,14 @@ class _Inline:
         future.set_result(function(*args))
         return future
 
+    def start(self) -> None:
+        pass
+
     def __enter__(self) -> _Inline:
         return self
 
     def __exit__(self, *exc) -> None:
         pass
-
-
-def _parsers(n: int):
-    from listening.collect.parsepool import ParsePool
-
-    return ParsePool(n) if n > 1 else _Inline()
 
 
 class _Run:

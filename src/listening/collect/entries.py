@@ -124,7 +124,9 @@ _REDDIT_FOOTER = re.compile(r"\s*submitted by\s+/u/\S+\s*(?:\[link\]\s*)?(?:\[co
 
 
 def _strip_reddit_footer(text: str) -> str:
-    return _REDDIT_FOOTER.sub("", text)
+    # Every match holds "submitted by": without it, skip the pattern's try at every whitespace
+    # run (30 us on a 2 KB entry, a tenth of its parse).
+    return _REDDIT_FOOTER.sub("", text) if "submitted by" in text else text
 
 
 # WordPress comment feeds title each item "By: <author>" (feed-rss2-comments.php); as text

@@ -9,7 +9,6 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections import Counter
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -315,17 +314,14 @@ def content_fingerprint(text: str) -> str:
     3 bits about 70% of the time with words, under 10% with 3-word shingles, while unrelated
     texts on the same topic stay ~20 bits apart either way.
     """
-    counts = Counter(_WORD.findall(unicodedata.normalize("NFKC", text or "").casefold()))
-    if not counts:
+    words = _WORD.findall(unicodedata.normalize("NFKC", text or "").casefold())
+    if not words:
         return "0" * 16
     # Bit-sliced tally: each hash bit gets its own 24-bit lane in one big integer, so adding a
-    # word is 8 table lookups instead of 64 updates (about twice as fast on comments).
-    lanes = 0
-    total = 0
-    spread = _word_spread
-    for word, n in counts.items():
-        lanes += spread(word) if n == 1 else spread(word) * n
-        total += n
+    # word is 8 table lookups instead of 64 updates (about twice as fast on comments). Word by
+    # word in one C loop: integer sums are exact, so this is the count-weighted sum.
+    lanes = sum(map(_word_spread, words))
+    total = len(words)
     value = 0
     if total < 1 << (_LANE - 1):
         # All 64 majority votes at once: a lane's count >= total//2 + 1 (2*count > total)
