@@ -561,9 +561,17 @@ def test_fixture_feeds_html_reads_as_html_parser_does() -> None:
 
 def test_folding_whitespace_by_split_is_folding_by_regex() -> None:
     import random
+    import re
     import sys
 
-    from listening.collect.text import _fold, _fold_by_regex
+    from listening.collect.text import _BLANKS, _fold, strip_controls
+
+    spaces_re = re.compile(r"[^\S\n]+")
+
+    def _fold_by_regex(text: str) -> str:  # _fold as it was first written
+        text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+        lines = [spaces_re.sub(" ", line).strip() for line in text.split("\n")]
+        return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
     spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
     pieces = [*spaces, "\r\n", "\n\n\n", "a", "mot", "é", "\x00", "\x1f", "\x85", "\x9f", " \n "]

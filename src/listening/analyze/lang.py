@@ -139,11 +139,6 @@ def _elisions(lowered: str) -> list[float]:
     return weights
 
 
-def _elisions_by_finditer(lowered: str) -> list[float]:
-    """``_elisions`` by scanning every position (the reference for tests)."""
-    return [0.4 if m.group(1) in ("l", "d") else 1.0 for m in _ELISION.finditer(lowered)]
-
-
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text`` among fr/en/es/de/it, or None when too short or unclear."""
     if not text:

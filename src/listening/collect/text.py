@@ -66,7 +66,6 @@ class _TextExtractor(HTMLParser):
     # Comments, processing instructions and declarations are dropped (default handlers no-op).
 
 
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r"\n{3,}")
 
 
@@ -137,17 +136,11 @@ def _parser_parts(html: str) -> list[str]:
 def _fold(text: str) -> str:
     # Non-breaking and other Unicode spaces count as spaces; newlines inside a paragraph of
     # source HTML are just spaces (HTML semantics), so fold them before re-adding ours.
-    # " ".join(line.split()) is _SPACES.sub(" ", line).strip() (str.split's whitespace is
-    # re's \s) at C speed: a third of html_to_text's time on feed entries.
+    # " ".join(line.split()) folds a line's whitespace as re's \s would (str.split's
+    # whitespace is re's \s; tests/test_parse.py checks it) at C speed: a third of
+    # html_to_text's time on feed entries.
     text = strip_controls(text)
     lines = [" ".join(line.split()) for line in text.split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
-
-
-def _fold_by_regex(text: str) -> str:
-    """``_fold`` as it was first written (the reference for tests)."""
-    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
