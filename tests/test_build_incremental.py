@@ -166,11 +166,14 @@ def test_what_forces_a_full_build():
         w.config.sources,
     )
     assert w.build().full_reason == "settings, config or SQL changed"
+    # every relation rebuilt by its keys must be there (the list comes from the SQL headers)
+    w.con.execute("drop table stg_brand_days")
+    assert w.build().full_reason == "no stg_brand_days from an earlier build"
     w.con.execute("insert into raw.erasures values (?, 'forget', 1, 1, 0, 0, 0, 0, 0)", [NOW])
     assert w.build().full_reason.startswith("an erasure")
     assert w.build(full=True).full_reason == "asked for (--full)"
     kinds = w.con.execute("select list(is_full order by rowid) from raw.builds").fetchone()[0]
-    assert kinds == [True, False, True, False, True, True, True]
+    assert kinds == [True, False, True, False, True, True, True, True]
 
 
 def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():

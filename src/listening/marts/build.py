@@ -203,7 +203,13 @@ def build(
         settings_hash = incremental.settings_hash(con, variables, files)
         previous = incremental.previous_build(con)
         stats.full_reason = incremental.full_reason(
-            con, previous, settings_hash, as_of, full, stats.n_expired
+            con,
+            previous,
+            settings_hash,
+            as_of,
+            full,
+            stats.n_expired,
+            [p.stem for p in files if incremental.incremental_key(p.read_text("utf-8"))],
         )
         stats.is_full = stats.full_reason is not None
         con.execute("set variable is_full = ?", [stats.is_full])

@@ -93,24 +93,18 @@ def full_reason(
     as_of: date,
     full: bool,
     n_expired: int,
+    incremental_tables: list[str],
 ) -> str | None:
     """Why this build must rebuild everything, or None when only changes may be rebuilt
-    (``n_expired``: the documents retention deleted before this build)."""
+    (``n_expired``: the documents retention deleted before this build;
+    ``incremental_tables``: the relations rebuilt by their keys, which must exist)."""
     if full:
         return "asked for (--full)"
     if previous is None:
         return "first build"
     missing = [
         t
-        for t in (
-            "stg_documents",
-            "stg_mentions",
-            "stg_brand_days",
-            "authors",
-            "threads",
-            "aspects_daily",
-            "mention_search",
-        )
+        for t in incremental_tables
         if not con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'main' "
             "and table_name = ? and not temporary",
