@@ -7,9 +7,11 @@ complaint of its brand."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +26,7 @@ from listening.demo.truth import (
     report,
     unanswered_complaints,
 )
+from listening.marts.alerts.episodes import EVIDENCE_MAX
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +220,65 @@ def test_an_unanswered_alert_on_an_answered_or_happy_thread_is_a_false_alarm():
     ev = evaluate(truth, [alert("never-answered"), alert("answered")])
     assert ev.by_rule() == {UNANSWERED: (1, 2, 0.5)}
     assert url["answered"] in report(ev)
+
+
+# Each episode's evidence looked up on its own: the queries rules.py ran once per episode
+# before it fetched every episode of a rule in one query.
+PER_EPISODE_EVIDENCE = {
+    "negative_spike_evidence": """
+        select mention_id from stg_mentions
+        where brand = $brand and not is_duplicate
+            and sentiment_label = 'negative' and day in (select unnest($days))
+        order by published_at, mention_id
+        limit $limit""",
+    "buzz_spike_evidence": """
+        select mention_id from stg_mentions
+        where brand = $brand and not is_duplicate and day between $first and $last
+        order by published_at, mention_id
+        limit $limit""",
+    "reputation_drift_evidence": """
+        select mention_id from stg_mentions
+        where brand = $brand and not is_duplicate
+            and sentiment_label = $label and day between $first and $last
+        order by published_at desc, mention_id
+        limit $limit""",
+}
+
+
+def test_every_episodes_evidence_is_what_its_own_lookup_gives(demo_store, monkeypatch):
+    """The rules fetch the evidence of all their episodes in one query each: on the demo
+    world, every episode gets exactly the mentions its own query gives (lower thresholds and
+    cooldown than the defaults, for many episodes of each rule)."""
+    from listening.configfile import load_config
+    from listening.marts.alerts import rules
+
+    db, _ = demo_store
+    config = load_config(db.parent / "listening.toml")
+    settings = replace(config.settings, alert_min_z=1.5, alert_min_count=2, alert_cooldown_days=2)
+    config = replace(config, settings=settings)
+    tz = ZoneInfo(config.settings.timezone)
+    con = store.open_reader(db)
+    try:
+        as_of = con.execute("select max(as_of) from raw.builds").fetchone()[0]
+        found = {}
+        for looked_up in ("together", "one by one"):
+            found[looked_up] = [
+                *rules._negative_spikes(con, config, tz, as_of),
+                *rules._buzz_spikes(con, config, tz, as_of),
+                *rules._drifts(con, config, tz, as_of),
+            ]
+
+            def one_by_one(con, name, alerts, episodes):
+                for alert, params in zip(alerts, episodes, strict=True):
+                    params = {**params, "limit": EVIDENCE_MAX}
+                    rows = con.execute(PER_EPISODE_EVIDENCE[name], params).fetchall()
+                    alert.evidence = [r[0] for r in rows]
+                return alerts
+
+            monkeypatch.setattr(rules, "_with_evidence", one_by_one)
+    finally:
+        con.close()
+    assert found["together"] == found["one by one"]
+    rules_seen = Counter(a.rule for a in found["together"] if a.evidence)
+    assert min(rules_seen.values()) >= 2 and len(rules_seen) == 3, rules_seen
+    assert any(len(a.evidence) == EVIDENCE_MAX for a in found["together"])

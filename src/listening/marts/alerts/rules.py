@@ -41,9 +41,16 @@ def query(name: str) -> str:
     return (sql_dir() / "alerts" / f"{name}.sql").read_text("utf-8")
 
 
-def _evidence(con, name: str, **params) -> list[str]:
-    """The mention ids ``sql/alerts/<name>.sql`` gives as evidence, ``EVIDENCE_MAX`` at most."""
-    return [r[0] for r in con.execute(query(name), {**params, "limit": EVIDENCE_MAX}).fetchall()]
+def _with_evidence(con, name: str, alerts: list[Alert], episodes: list[dict]) -> list[Alert]:
+    """``alerts`` with their evidence: for each one's episode in ``episodes`` (same order; the
+    fields ``sql/alerts/<name>.sql`` reads), the mention ids the file gives, ``EVIDENCE_MAX`` at
+    most. One query for every episode of a rule."""
+    if episodes:
+        numbered = [{"episode": i, **e} for i, e in enumerate(episodes)]
+        rows = con.execute(query(name), {"episodes": numbered, "limit": EVIDENCE_MAX}).fetchall()
+        for i, mention_id in rows:
+            alerts[i].evidence.append(mention_id)
+    return alerts
 
 
 def evaluate(
@@ -71,12 +78,13 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
     by_brand: dict[str, dict[date, tuple[int, float, int]]] = {}
     for brand, day, n, z, n_threads in rows:
         by_brand.setdefault(brand, {})[day] = (n, z, n_threads)
-    out = []
+    out: list[Alert] = []
+    episodes: list[dict] = []
     for brand, days in by_brand.items():
         for ep in group_days(sorted(days), config.settings.alert_cooldown_days):
             n_total = sum(days[d][0] for d in ep)
             peak = max(ep, key=lambda d: days[d][0])
-            evidence = _evidence(con, "negative_spike_evidence", brand=brand, days=ep)
+            episodes.append({"brand": brand, "days": ep})
             when = (
                 f"le {french_date(ep[0], as_of)}"
                 if len(ep) == 1
@@ -102,10 +110,9 @@ def _negative_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Ale
                         f"{french_date(peak, as_of)} dans {plural(threads_peak, 'discussion')} "
                         f"(score z {z_peak:.1f})"
                     ),
-                    evidence=evidence,
                 )
             )
-    return out
+    return _with_evidence(con, "negative_spike_evidence", out, episodes)
 
 
 def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
@@ -118,7 +125,8 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
         calendar.setdefault(brand, []).append(day)
         weekly.setdefault(brand, []).append(n_conversations)
         mentions[(brand, day)] = n_mentions
-    out = []
+    out: list[Alert] = []
+    episodes: list[dict] = []
     for brand, days in calendar.items():
         weeks = weekly[brand]
         hot: dict[date, tuple[int, float, float]] = {}
@@ -136,7 +144,7 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
             n_threads, z, median = hot[peak]
             week = [peak - timedelta(days=k) for k in range(BUZZ_WEEK)]
             n_mentions = sum(mentions.get((brand, d), 0) for d in week)
-            evidence = _evidence(con, "buzz_spike_evidence", brand=brand, first=week[-1], last=peak)
+            episodes.append({"brand": brand, "first": week[-1], "last": peak})
             out.append(
                 Alert(
                     rule="buzz_spike",
@@ -156,10 +164,9 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
                         f"{french_date(peak, as_of)}, contre {median:.0f} d'habitude "
                         f"(score z {z:.1f})"
                     ),
-                    evidence=evidence,
                 )
             )
-    return out
+    return _with_evidence(con, "buzz_spike_evidence", out, episodes)
 
 
 def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
@@ -167,7 +174,8 @@ def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
     series: dict[str, list[tuple]] = {}
     for r in rows:
         series.setdefault(r[0], []).append(r[1:])
-    out = []
+    out: list[Alert] = []
+    episodes: list[dict] = []
     cooldown = config.settings.alert_cooldown_days
     for brand, data in series.items():
         # warm-up: a young brand's index walks from neutral to its level, which is no drift
@@ -217,17 +225,13 @@ def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
                                 else f", revenue à la normale le {french_date(days[end], as_of)}"
                             )
                         ),
-                        evidence=_drift_evidence(con, brand, days[start], days[last], sign),
                     )
                 )
-    return out
-
-
-def _drift_evidence(con, brand: str, start: date, end: date, sign: int) -> list[str]:
-    label = "negative" if sign < 0 else "positive"
-    return _evidence(
-        con, "reputation_drift_evidence", brand=brand, label=label, first=start, last=end
-    )
+                label = "negative" if sign < 0 else "positive"
+                episodes.append(
+                    {"brand": brand, "label": label, "first": days[start], "last": days[last]}
+                )
+    return _with_evidence(con, "reputation_drift_evidence", out, episodes)
 
 
 def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
