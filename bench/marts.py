@@ -93,12 +93,14 @@ def add_day(db: Path) -> tuple[int, int]:
             """,
             [str(last - timedelta(days=7)), str(last - timedelta(days=6)), NEW_DAY_RUN],
         )
-        # stores built before migration 008 have no loaded_at
-        loaded_at = (
+        # stores built before migration 008 have no loaded_at, before 014 no change_seq
+        fresh = (
             "current_timestamp as loaded_at,"
             if _has_column(con, "raw", "documents", "loaded_at")
             else ""
         )
+        if _has_column(con, "raw", "documents", "change_seq"):
+            fresh += "nextval('raw.document_changes') as change_seq,"
         con.execute(
             f"""
             insert into raw.documents
@@ -108,7 +110,7 @@ def add_day(db: Path) -> tuple[int, int]:
                 case when kind = 'post' then url || '#n' else thread_url end as thread_url,
                 published_at + interval 1 day as published_at,
                 collected_at + interval 1 day as collected_at,
-                {loaded_at}
+                {fresh}
                 ? as run_id
             )
             from day_docs

@@ -102,18 +102,49 @@ def test_rescoring_overrides_edits_duplicates_and_deletions_equal_a_full_rebuild
         "insert into raw.sentiment_overrides values (?, 'positive', null, 'test', ?)",
         [f"m-{ids['post40']}-Acme", NOW],
     )
-    # load marks a near duplicate, a person renames, a post loses its mention, a source
-    # changes channel
+    # load marks a near duplicate, a person renames (each with a new change number, as the
+    # load gives), a post loses its mention
+    renumber = "change_seq = nextval('raw.document_changes')"
     w.con.execute(
-        "update raw.documents set duplicate_of = ? where document_id = ?",
+        f"update raw.documents set duplicate_of = ?, {renumber} where document_id = ?",
         [ids["post1"], ids["post2"]],
     )
     w.con.execute(
-        "update raw.documents set author = 'Auteur 9' where document_id = ?", [ids["post3"]]
+        f"update raw.documents set author = 'Auteur 9', {renumber} where document_id = ?",
+        [ids["post3"]],
     )
     w.con.execute("delete from raw.mentions where document_id = ?", [ids["post5"]])
     stats = assert_same_as_full(w)
     assert 0 < stats.n_mentions < 10
+    assert stats.n_documents == 2 and not stats.documents_compared
+
+
+def test_changes_the_numbers_cannot_tell_are_found_by_the_fingerprints():
+    """A document deleted, or added with an old change number, by a writer that does not
+    number its changes, and a configured source that changes channel (the documents view
+    joins it): the build compares every document's fingerprint, and equals a full rebuild."""
+    w = World()
+    ids = history(w)
+    w.build()
+    w.doc(NOW, "Auteur 2", title="Nouveau")
+    assert not assert_same_as_full(w).documents_compared  # numbered: only what changed
+    w.con.execute("delete from raw.mentions where document_id = ?", [ids["post7"]])
+    w.con.execute("delete from raw.documents where document_id = ?", [ids["post7"]])
+    stats = assert_same_as_full(w)
+    assert stats.documents_compared and stats.n_documents == 1
+    copy = w.doc(NOW, "Auteur 4", title="Copie")
+    w.con.execute("update raw.documents set change_seq = 1 where document_id = ?", [copy])
+    stats = assert_same_as_full(w)
+    assert stats.documents_compared and stats.n_documents == 1
+    w.con.execute(
+        "insert into raw.sources (source_id, name, url, kind, channel, is_configured, "
+        "created_at, updated_at) values ('s-blog', 'Blog', 'https://www.blog.fr/', 'rss', "
+        "'forum', true, ?, ?)",
+        [NOW, NOW],
+    )
+    stats = assert_same_as_full(w)
+    assert stats.documents_compared and stats.n_documents > 10
+    assert not w.build().documents_compared  # the next build: numbered again
 
 
 def test_a_changed_day_rebuilds_the_weeks_it_is_in():

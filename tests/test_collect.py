@@ -625,11 +625,19 @@ def test_a_changed_entry_updates_its_document_in_place(tmp_path, feed_server):
             "insert into raw.document_analysis select document_id, 'q', 'v', ? from raw.documents",
             [NOW],
         )
+    numbers = "select url, change_seq from raw.documents order by url"
+    with store.open_writer(config.store_path) as con:
+        before = dict(con.execute(numbers).fetchall())
     feed_server.static("/f/", _edited_feed(base, 2), etag='"v2"')
     later = NOW + timedelta(days=1)
     config, second = collect(tmp_path, later)
     assert (second.load.n_documents_new, second.load.n_documents_updated) == (1, 1)
     con = snapshot(config)
+    # a new change number (migration 014) for what the marts read that changed (A's date),
+    # none for a copy that changed nothing they read (B); the next numbers for the new one
+    after = dict(con.execute(numbers).fetchall())
+    a_seq, b_seq, c_seq = after.values()
+    assert a_seq > max(before.values()) and b_seq == before[f"{base}/b/"] and c_seq > b_seq
     rows = con.execute(
         "select url, text, author, published_at, is_date_estimated, collected_at, "
         "document_id in (select document_id from raw.document_analysis) "

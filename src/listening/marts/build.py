@@ -51,6 +51,9 @@ class BuildStats:
     full_reason: str | None = None  # why this build was a full one
     n_documents: int = 0  # documents whose staging rows were rebuilt
     n_mentions: int = 0  # mentions whose staging rows were rebuilt
+    # an incremental build that compared every document's fingerprint, because the change
+    # numbers could not tell what changed (incremental.fill_numbered_changes)
+    documents_compared: bool = False
     # seconds each step took, in order: "setup", each relation by name ("folds" before
     # mention_search), "alerts" (evaluate and store), "commit", "delivery" (webhook); then
     # "checkpoint and publish" when pipeline.build_stage ran it
@@ -231,7 +234,10 @@ def build(
                 con.execute(sql)
             else:
                 if key not in filled:
-                    n = incremental.fill_scope(con, key)
+                    if key == "document_id":
+                        stats.documents_compared = not incremental.fill_numbered_changes(con)
+                    numbered = key == "document_id" and not stats.documents_compared
+                    n = incremental.fill_scope(con, key, numbered)
                     if key == "document_id":
                         stats.n_documents = n
                     elif key == "mention_id":
@@ -254,7 +260,8 @@ def build(
         clock.step("alerts")
         con.execute(
             "insert into raw.builds (built_at, as_of, is_full, settings_hash, n_documents, "
-            "n_mentions, seconds, timezone) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "n_mentions, seconds, timezone, document_seq, sources_hash) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 now,
                 as_of,
@@ -264,6 +271,8 @@ def build(
                 stats.n_mentions,
                 time.perf_counter() - started,
                 config.settings.timezone,
+                incremental.document_seq(con),
+                incremental.sources_hash(con),
             ],
         )
     clock.step("commit")

@@ -4,9 +4,12 @@ A file whose header says ``-- incremental key: <column>[, <column>]`` can rebuil
 of the keys listed in the temp table ``scope_<columns>`` (``scope_table``): the build runs its
 query into ``<name>__delta`` (``getvariable('is_full')`` false), deletes the scoped keys from
 the table and inserts the delta. The scopes come from what changed since the last build
-(``raw.builds``): documents and mentions whose fingerprint (``raw.document_fingerprints``,
+(``raw.builds``): documents numbered (``raw.documents.change_seq``, migration 014) after the
+last build's ``document_seq``, read by zone maps without the others, unless counts or the
+configured sources show a change the numbers miss (``fill_numbered_changes``); then, and for
+mentions always, the rows whose fingerprint (``raw.document_fingerprints``,
 ``raw.mention_fingerprints``) differs from the one stored in ``stg_documents`` /
-``stg_mentions`` (and the mentions of changed documents), then the people, threads and
+``stg_mentions``; the mentions of changed documents; then the people, threads and
 brand-days (``brand, day``: ``stg_brand_days``, ``aspects_daily``) those rows belong to (before
 and after the change; brand-days also the 6 days after, whose weeks they are in), plus the ones
 whose window moved with ``as_of``. The other marts (per
@@ -129,10 +132,11 @@ def full_reason(
     return None
 
 
-def fill_scope(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
+def fill_scope(con: duckdb.DuckDBPyConnection, key: str, numbered: bool = False) -> int | None:
     """Fill ``scope_table(key)`` with the keys to rebuild (see the module's docstring); return how
-    many documents or mentions are to be rebuilt (None for people and threads)."""
-    if key in ("document_id", "mention_id"):
+    many documents or mentions are to be rebuilt (None for people and threads). ``numbered``:
+    ``scope_document_id`` already holds the changed documents (``fill_numbered_changes``)."""
+    if key in ("document_id", "mention_id") and not (key == "document_id" and numbered):
         stg, fp = (
             ("stg_documents", "raw.document_fingerprints")
             if key == "document_id"
@@ -161,6 +165,7 @@ def fill_scope(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
                 "where document_id in (select document_id from raw.mentions "
                 "where mention_id in (select mention_id from scope_mention_id)))"
             )
+    if key in ("document_id", "mention_id"):
         return con.execute(f"select count(*) from scope_{key}").fetchone()[0]
     elif key == "author_id":
         con.execute(
@@ -215,6 +220,52 @@ def fill_scope(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
             """
         )
     return None
+
+
+def sources_hash(con: duckdb.DuckDBPyConnection) -> int:
+    """Hash of the configured sources' names and channels (the documents view's join)."""
+    return con.execute(
+        "select hash(coalesce(list([name, channel] order by name, channel), [])) "
+        "from raw.sources where is_configured"
+    ).fetchone()[0]
+
+
+def document_seq(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The highest ``raw.documents.change_seq``: what a build records as seen."""
+    return con.execute("select max(change_seq) from raw.documents").fetchone()[0]
+
+
+def fill_numbered_changes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Fill ``scope_document_id`` with the documents numbered (``change_seq``, migration 014)
+    after the last build's ``document_seq``: the ones added or changed since, read without
+    reading the others. True when that is the whole change: the configured sources are as
+    then, and by counts every document the last build staged is still there, the same or
+    numbered anew. Else (a build before migration 014, a writer that deleted a document or
+    inserted one without a new number, a source's channel changed) the scope stays empty and
+    False: compare the fingerprints (``fill_scope``)."""
+    last = con.execute(
+        "select document_seq, sources_hash from raw.builds "
+        "order by built_at desc, rowid desc limit 1"
+    ).fetchone()
+    if last is None or last[0] is None or last[1] != sources_hash(con):
+        return False
+    seq = int(last[0])  # a literal, not a parameter: the zone maps of change_seq skip blocks
+    con.execute(
+        f"insert into scope_document_id select document_id from raw.documents "
+        f"where change_seq > {seq}"
+    )
+    n_staged, n_same, n_renumbered = con.execute(
+        f"""
+        select
+            (select count(*) from stg_documents),
+            (select count(*) from raw.documents where change_seq <= {seq}),
+            (select count(*) from stg_documents semi join scope_document_id using (document_id))
+        """
+    ).fetchone()
+    if n_staged == n_same + n_renumbered:
+        return True
+    con.execute("delete from scope_document_id")
+    return False
 
 
 def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:

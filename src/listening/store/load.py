@@ -129,6 +129,7 @@ def _upsert_documents(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     # New documents by a plain INSERT, known ones by an UPDATE: DuckDB's INSERT ... ON
     # CONFLICT DO UPDATE held about 60 MiB for 12,000 new documents (bench/collect.py), a
     # plain INSERT of the same rows about 25 MiB.
+    # A document whose columns the marts read change takes a new change_seq (migration 014).
     con.execute(
         """
         update raw.documents as d set
@@ -138,7 +139,13 @@ def _upsert_documents(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             content_hash = l.content_hash,
             published_at = case when d.is_date_estimated then l.published_at
                                 else d.published_at end,
-            is_date_estimated = d.is_date_estimated and coalesce(l.is_date_estimated, false)
+            is_date_estimated = d.is_date_estimated and coalesce(l.is_date_estimated, false),
+            change_seq = case
+                when (d.title, d.author, d.parent_id, d.published_at) is distinct from (
+                    l.title, coalesce(l.author, d.author), coalesce(l.parent_id, d.parent_id),
+                    case when d.is_date_estimated then l.published_at else d.published_at end
+                ) then nextval('raw.document_changes')
+                else d.change_seq end
         from latest as l
         where d.document_id = l.document_id
         """
@@ -169,7 +176,8 @@ def _link_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     ).fetchone()[0]
     con.execute(
         f"""
-        update raw.documents as d set duplicate_of = pairs.original
+        update raw.documents as d set duplicate_of = pairs.original,
+            change_seq = nextval('raw.document_changes')
         from (
             with fp as (
                 select document_id, published_at,
