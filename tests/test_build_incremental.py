@@ -76,10 +76,14 @@ def test_a_new_day_rebuilds_only_what_changed_and_equals_a_full_rebuild():
     w.doc(tomorrow, "Service client Acme", kind="comment", thread=ids["thread60"], parent=late)
     w.mention(w.doc(tomorrow, "Reader"), "Acme", None)
     # Only the new day's rows were recomputed in staging, and the per-day rows of its brands
+    # and its week
     stats = assert_same_as_full(
         w,
         tomorrow,
-        scopes={"scope_brand_day": [("Acme", tomorrow.date()), ("Globex", tomorrow.date())]},
+        scopes={
+            "scope_brand_day": [("Acme", tomorrow.date()), ("Globex", tomorrow.date())],
+            "scope_week": [(tomorrow.date() - timedelta(days=tomorrow.weekday()),)],
+        },
     )
     assert (stats.n_documents, stats.n_mentions) == (4, 3)
     assert w.one("select count(*) from threads where thread_url = ?", [ids["thread60"]]) == 1

@@ -1,13 +1,18 @@
 -- share_of_voice: each brand against its competitive set (config
 -- competitors, the brand itself included), by ISO week (weeks start on
 -- Monday, local days). One row per week, focal brand and member of its set,
--- for every week in which any member was mentioned.
+-- for every week in which any member was mentioned. An incremental build
+-- recomputes only the weeks of scope_week (those of the brand-days rebuilt),
+-- a full build all of them.
+-- incremental key: week
 create or replace table share_of_voice as
 
 with
 
 mentions as (
     select * from stg_mentions_as_of
+    where getvariable('is_full')
+        or cast(date_trunc('week', day) as date) in (select week from scope_week)
 ),
 
 sets as (

@@ -12,12 +12,13 @@ mentions always, the rows whose fingerprint (``raw.document_fingerprints``,
 ``stg_mentions``; the mentions of changed documents; then the people, threads and
 brand-days (``brand, day``: ``stg_brand_days``, ``aspects_daily``) those rows belong to (before
 and after the change; brand-days also the 6 days after, whose weeks they are in), plus the ones
-whose window moved with ``as_of``. The other marts (per
-brand and day or week, a few thousand rows) are rebuilt whole, ``reputation_daily`` from
-``stg_brand_days``. A full rebuild runs every file whole; it happens
-with ``full=True`` (``listening build --full``), on the first build, when the settings, config
-tables or SQL changed, when ``as_of`` went back, and after an erasure (texts may be redacted,
-which no fingerprint covers). Both give the same rows (tests/test_build_incremental.py).
+whose window moved with ``as_of``, and the ISO weeks of those brand-days (``week``:
+``share_of_voice``). The other marts (per brand and day or week, a few thousand rows) are
+rebuilt whole, ``reputation_daily`` from ``stg_brand_days``. A full rebuild runs every file
+whole; it happens with ``full=True`` (``listening build --full``), on the first build, when the
+settings, config tables or SQL changed, when ``as_of`` went back, and after an erasure (texts
+may be redacted, which no fingerprint covers). Both give the same rows
+(tests/test_build_incremental.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ SCOPE_KEYS = {
     "author_id": "author_id varchar",
     "thread_url": "thread_url varchar",
     "brand, day": "brand varchar, day date",
+    "week": "week date",
 }
 
 
@@ -218,6 +220,11 @@ def fill_scope(con: duckdb.DuckDBPyConnection, key: str, numbered: bool = False)
             select brand, day from stg_mentions
             where day > getvariable('previous_as_of') and day <= getvariable('as_of')
             """
+        )
+    elif key == "week":  # the weeks (Monday) of the brand-days rebuilt: filled before it
+        con.execute(
+            "insert into scope_week select distinct cast(date_trunc('week', day) as date) "
+            "from scope_brand_day"
         )
     return None
 
