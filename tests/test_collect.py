@@ -436,6 +436,36 @@ def test_syndicated_copy_is_linked_not_counted_twice(tmp_path, feed_server):
     assert rows == [("copy", True), ("original", False)]
 
 
+def test_a_known_document_linked_as_a_copy_takes_a_new_change_number(tmp_path, feed_server):
+    """The copy is collected first; the original (published before it) comes a day later,
+    with the copy collected again unchanged: the copy is linked to it (duplicate_of, which the
+    marts read), so it takes a new change number (migration 014) for the next build."""
+    text = " ".join(["Le four à bois du Fournil Dupré cuit le pain au levain dès l'aube."] * 6)
+
+    def feed(base, path, day):
+        return (
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item>"
+            f"<title>Réouverture</title><link>{base}{path}</link>"
+            f"<pubDate>{day} Nov 2026 09:00:00 +0000</pubDate>"
+            f"<description>{text}</description></item></channel></rss>"
+        ).encode()
+
+    base = feed_server.base_url
+    copy = feed_server.static("/b/feed/", feed(base, "/b/repris/", "Tue, 24"))
+    write_config(tmp_path / "listening.toml", {"copy": copy})
+    config, first = collect(tmp_path)
+    assert first.load.n_duplicates_linked == 0
+    number = "select change_seq from raw.documents where source = 'copy'"
+    with store.open_writer(config.store_path) as con:
+        before = con.execute(number).fetchone()[0]
+    original = feed_server.static("/a/feed/", feed(base, "/a/reouverture/", "Mon, 23"))
+    write_config(tmp_path / "listening.toml", {"copy": copy, "original": original})
+    config, second = collect(tmp_path, NOW + timedelta(days=1))
+    assert second.load.n_duplicates_linked == 1
+    with store.open_writer(config.store_path) as con:
+        assert con.execute(number).fetchone()[0] > before
+
+
 @pytest.mark.parametrize("n_hosts", [1, 2])
 def test_parser_processes_share_the_work_and_the_per_host_cap_holds(
     tmp_path, make_feed_server, n_hosts
