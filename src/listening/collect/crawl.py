@@ -79,6 +79,8 @@ def parser_pool(config: Config, n_bodies: int | None = None):
 class _Inline:
     """Parsing in the calling process (``fetch_processes = 1``, or nothing to parse)."""
 
+    n_started = 0  # parser processes
+
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
         future.set_result(function(*args))
