@@ -17,7 +17,8 @@ tree is measured, parser processes included):
 Runs are interleaved (and rotated) so a busy machine slows every contender alike; the report
 gives medians, the median of the per-run ratios to the plain loop's first poll measured on the
 same layout in the same run, and the peak RSS of each contender's process tree (sampled every
-10 ms).
+10 ms; the target is judged on it) beside its peak PSS, where pages the processes share (the
+libraries' code each one maps) count once in all.
 
     .venv/bin/python bench/collect.py                    # 300 feeds x 40 items, 30 hosts, 3 runs
     .venv/bin/python bench/collect.py --quick            # 50 feeds x 20 items, 1 run
