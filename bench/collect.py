@@ -17,7 +17,8 @@ tree is measured, parser processes included):
 Runs are interleaved (and rotated) so a busy machine slows every contender alike; the report
 gives medians, the median of the per-run ratios to the plain loop's first poll measured on the
 same layout in the same run, and the peak RSS of each contender's process tree (sampled every
-10 ms).
+10 ms; the target is judged on it) beside its peak PSS, where pages the processes share (the
+libraries' code each one maps) count once in all.
 
     .venv/bin/python bench/collect.py                    # 300 feeds x 40 items, 30 hosts, 3 runs
     .venv/bin/python bench/collect.py --quick            # 50 feeds x 20 items, 1 run
@@ -376,9 +377,34 @@ def run_contender(name: str, urls_file: Path) -> None:
     print(json.dumps(CONTENDERS[name](urls)), flush=True)
 
 
+def tree_memory(root) -> tuple[int, int]:
+    """RSS and PSS summed over ``root`` and its descendants. A child whose command line is
+    its parent's has not exec'd yet (``subprocess`` starts programs by vfork, sharing the
+    parent's memory until the exec): it is the parent's pages, counted once."""
+    import psutil
+
+    rss = pss = 0
+    with contextlib.suppress(psutil.Error):
+        procs = [root, *root.children(recursive=True)]
+        cmdlines = {}
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                cmdlines[proc.pid] = proc.cmdline()
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                if proc is not root and cmdlines.get(proc.pid) == cmdlines.get(proc.ppid()):
+                    continue
+                memory = proc.memory_full_info()
+                rss += memory.rss
+                pss += memory.pss
+    return rss, pss
+
+
 def measure(name: str, urls_file: Path) -> dict:
     """Run a contender in a child process; add the peak RSS of its process tree (itself and
-    its parser processes, sampled every 10 ms) and the tree's CPU time."""
+    its parser processes, sampled every 10 ms), the peak PSS (shared pages, such as the
+    libraries' code that each process maps, split among the processes sharing them) and the
+    tree's CPU time."""
     import psutil  # an Airflow dependency, so in the venv
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -387,15 +413,11 @@ def measure(name: str, urls_file: Path) -> dict:
         stdout=subprocess.PIPE,
         text=True,
     )
-    peak = 0
+    peak = peak_pss = 0
     me = psutil.Process(child.pid)
     while child.poll() is None:
-        total = 0
-        with contextlib.suppress(psutil.Error):
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-        peak = max(peak, total)
+        rss, pss = tree_memory(me)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.01)
     out, _ = child.communicate()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -403,6 +425,7 @@ def measure(name: str, urls_file: Path) -> dict:
         raise SystemExit(f"contender {name} failed (exit code {child.returncode})")
     figures = json.loads(out.strip().splitlines()[-1])
     figures["rss_mib"] = peak / MIB
+    figures["pss_mib"] = peak_pss / MIB
     figures["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return figures
 
@@ -512,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         "to the plain loop's first poll on the same layout in the same run"
     )
     head = f"{'contender':46}{'hosts':>6}{'first s':>9}{'× plain':>9}{'re-poll s':>10}"
-    print(head + f"{'× plain':>9}{'CPU s':>8}{'peak RSS MiB':>14}")
+    print(head + f"{'× plain':>9}{'CPU s':>8}{'peak RSS MiB':>16}{'peak PSS MiB':>14}")
     summary = {}
     for (name, hosts), figures in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         first = med(f["first"] for f in figures)
@@ -525,11 +548,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             line += f"{'-':>10}{'-':>9}"
         rss = [f["rss_mib"] for f in figures]
+        pss = med(f["pss_mib"] for f in figures)
         line += f"{med(f['cpu'] for f in figures):8.1f}{med(rss):8.0f} (max {max(rss):.0f})"
+        line += f"{pss:10.0f}"
         print(line)
         summary[(name, hosts, "first")] = x_first
         summary[(name, hosts, "rss")] = max(rss)
-    print("(CPU s: the contender's whole process tree, interpreter start-up included)")
+    print(
+        "(CPU s: the contender's whole process tree, interpreter start-up included; PSS: "
+        "median of the peaks, pages shared by several processes split among them)"
+    )
     for c in checks:
         print(f"CHECK: {c}")
     print()

@@ -135,6 +135,27 @@ def test_repoll_sends_conditional_requests_and_stores_nothing_new(tmp_path, blog
     assert snapshot(config).execute("select count(*) from documents").fetchone()[0] == n_docs
 
 
+def test_parser_processes_start_only_when_a_body_comes(tmp_path, blog):
+    """A new store starts them at once; a re-poll where every answer is a 304 starts none;
+    a changed feed starts them on its body; a source never fetched, right after the plan."""
+    greg = {"Blog de Greg": blog.url("/greg/feed/")}
+    write_config(tmp_path / "listening.toml", greg, fetch_processes=2)
+    _, first = collect(tmp_path)
+    assert first.n_parser_processes == 2 and first.load.n_documents_new == 4
+    _, same = collect(tmp_path, NOW + timedelta(days=1))
+    assert same.n_fetches == same.n_not_modified == 2
+    assert same.n_parser_processes == 0
+    blog.static("/greg/feed/", blog_feed(blog.base_url, n_comments=3), etag='"f2"')
+    _, changed = collect(tmp_path, NOW + timedelta(days=2))
+    assert changed.n_not_modified == 1 and changed.n_parser_processes == 2
+    blog.static("/other/feed/", blog_feed(f"{blog.base_url}/other", n_comments=0), etag='"o1"')
+    sources = {**greg, "Autre": blog.url("/other/feed/")}
+    write_config(tmp_path / "listening.toml", sources, fetch_processes=2)
+    _, added = collect(tmp_path, NOW + timedelta(days=3))
+    assert added.n_parser_processes == 2 and added.errors == []
+    assert added.load.n_documents_new == 2
+
+
 def test_new_comment_count_wakes_the_thread_immediately(tmp_path, blog):
     write_config(tmp_path / "listening.toml", {"Blog de Greg": blog.url("/greg/feed/")})
     collect(tmp_path)

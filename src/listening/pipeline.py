@@ -16,7 +16,7 @@ from listening import store
 from listening.analyze.run import AnalyzeStats, analyze
 from listening.collect.crawl import fetch_units, parser_pool
 from listening.collect.plan import due_units, sync_sources
-from listening.collect.staging import new_run_id, read_plan, write_plan
+from listening.collect.staging import Unit, new_run_id, read_plan, write_plan
 from listening.collect.work import UnitResult
 from listening.config import Config
 from listening.marts.build import BuildStats, build
@@ -35,6 +35,7 @@ class CollectStats:
     n_units: int = 0
     n_fetches: int = 0
     n_not_modified: int = 0
+    n_parser_processes: int = 0  # started by this collect
     results: list[UnitResult] = field(default_factory=list)
     load: LoadStats | None = None
 
@@ -113,13 +114,18 @@ def collect(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> CollectStats:
     now = now or _now()
-    # The parser processes start now: their interpreters start while the plan opens the store
-    # (on 2 cores, about 0.15 s each otherwise spent before the first parse). They stop before
-    # the load, which so never carries them.
+    # The parser processes start as soon as a body is sure to come: on a new store before the
+    # plan (their interpreters start while the plan creates the store: on 2 cores, about
+    # 0.15 s each otherwise spent before the first parse), else once the plan has a due
+    # source that was never fetched. Otherwise on the first body: a re-poll where every
+    # answer is a 304 starts none. They stop before the load, which so never carries them.
     with parser_pool(config) as parsers:
-        parsers.start()
+        if not db.exists():
+            parsers.start()
         plan_path = plan_collect(config, db, now, say)
         units = read_plan(plan_path)
+        if any(_sure_to_send_a_body(u) for u in units):
+            parsers.start()
         stats = CollectStats(run_id=plan_path.parent.name, n_units=len(units))
         done = 0
 
@@ -130,10 +136,17 @@ def collect(
                 on_progress(name, done, len(units))
 
         stats.results = fetch_planned(config, plan_path, now, on_progress=progress, parsers=parsers)
+    stats.n_parser_processes = parsers.n_started
     stats.n_fetches = sum(r.n_fetches for r in stats.results)
     stats.n_not_modified = sum(r.n_not_modified for r in stats.results)
     stats.load = load(config, db, now, say)
     return stats
+
+
+def _sure_to_send_a_body(unit: Unit) -> bool:
+    """A due source never fetched (no validators): its answer cannot be a 304."""
+    main = unit.main
+    return main.is_due and not (main.etag or main.last_modified)
 
 
 def analyze_stage(

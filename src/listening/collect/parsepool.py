@@ -117,6 +117,7 @@ class ParsePool:
         self._closed = False  # feeds (all 304) never pays for starting interpreters
         self._failed_starts = 0
         self._broken = False
+        self.n_started = 0  # processes started, replacements included
 
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
@@ -145,6 +146,7 @@ class ParsePool:
         if not self._workers:
             self._workers = [_Worker(self) for _ in range(self.n_workers)]
             self._free = list(self._workers)
+            self.n_started += self.n_workers
 
     def _idle(self, worker: _Worker) -> None:
         with self._lock:
@@ -181,6 +183,7 @@ class ParsePool:
                 failed = future
             replacement = _Worker(self)
             self._workers.append(replacement)
+            self.n_started += 1
         if failed is not None:
             failed.set_exception(ParserDied(f"the parser process ended (exit code {code})"))
         self._idle(replacement)
