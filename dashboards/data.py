@@ -99,6 +99,9 @@ def build_timezone(con: duckdb.DuckDBPyConnection) -> str:
     return row[0] if row and row[0] else "UTC"
 
 
+_KEYS_LOOKED_UP = 1000
+
+
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{str(snap.path).replace(chr(39), chr(39) * 2)}' as snap (read_only)")
@@ -109,6 +112,11 @@ def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         con.execute("set TimeZone = ?", [build_timezone(con)])
     except duckdb.Error:
         con.execute("set TimeZone = 'UTC'")  # a zone this DuckDB does not know: stay in UTC
+    # A join with up to 1,000 rows on its build side (a person's mentions) hands the other
+    # side's scan the list of its keys, not a min/max and Bloom filter: the documents' texts
+    # are then read through the primary-key index, not by a scan of every document_id
+    # (author_mentions: 430 -> 47 ms at 3M documents). DuckDB's default is 50.
+    con.execute(f"set dynamic_or_filter_threshold = {_KEYS_LOOKED_UP}")
     # Read the snapshot and nothing else (no ATTACH of the live store, no COPY to files).
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")

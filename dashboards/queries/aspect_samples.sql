@@ -1,7 +1,8 @@
 -- What people say about an aspect: the latest positive, negative and neutral
 -- mentions naming it. The mentions are ranked on narrow columns of the
 -- brand's rows of the period (stored by day and brand: the others are
--- skipped), and only the few picked are read whole, by row id.
+-- skipped), and only the few picked are read whole, by row id, with the text
+-- of their documents (by document_id: an index lookup).
 with
 
 ranked as (
@@ -20,16 +21,17 @@ ranked as (
 
 picked as (
     select
-        mention_id,
-        published_at,
-        source,
-        author,
-        sentiment_label,
-        sentiment,
-        text,
-        url,
-    from mention_search
-    where rowid in (select row_id from ranked)
+        m.mention_id,
+        m.published_at,
+        m.source,
+        m.author,
+        m.sentiment_label,
+        m.sentiment,
+        d.text,
+        m.url,
+    from mention_search as m
+    left join raw.documents as d using (document_id)
+    where m.rowid in (select row_id from ranked)
 )
 
 select * from picked
