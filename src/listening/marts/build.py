@@ -234,9 +234,9 @@ def build(
                 con.execute(sql)
             else:
                 if key not in filled:
+                    numbered = key == "document_id" and incremental.fill_numbered_changes(con)
                     if key == "document_id":
-                        stats.documents_compared = not incremental.fill_numbered_changes(con)
-                    numbered = key == "document_id" and not stats.documents_compared
+                        stats.documents_compared = not numbered
                     n = incremental.fill_scope(con, key, numbered)
                     if key == "document_id":
                         stats.n_documents = n
