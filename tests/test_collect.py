@@ -517,6 +517,23 @@ def test_parser_processes_share_the_work_and_the_per_host_cap_holds(
     assert stats.load.n_units == 6
 
 
+def test_a_run_keeps_one_connection_per_site_however_many_sites(tmp_path, make_feed_server):
+    """Sites taken in turn reuse their kept-alive connection: the fetcher keeps a connection
+    pool for every site of the run, not the 16 most recent ones (which made every fetch of
+    a 30-site re-poll open and close a connection of its own)."""
+    servers = [make_feed_server() for _ in range(20)]  # 20 sites (ports), more than 16
+    sources = {}
+    for round_ in ("a", "b"):  # each site twice, the sites in turn
+        for k, server in enumerate(servers):
+            path = f"/{round_}/feed/"
+            server.static(path, blog_feed(f"{server.base_url}/{round_}", n_comments=0))
+            sources[f"{round_}{k}"] = server.url(path)
+    write_config(tmp_path / "listening.toml", sources, fetch_processes=1)
+    _, stats = collect(tmp_path)
+    assert stats.errors == [] and stats.n_fetches == 40
+    assert [server.connections for server in servers] == [1] * 20
+
+
 def test_each_unit_is_staged_as_soon_as_it_is_parsed(tmp_path, feed_server):
     """A slow source does not hold back the others: theirs are on disk, ready to load."""
     base = feed_server.base_url

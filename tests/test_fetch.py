@@ -465,8 +465,8 @@ def test_each_jobs_host_is_read_once_whatever_the_backlog(feed_server, monkeypat
     from listening.collect import fetchqueue
 
     calls = []
-    real = fetchqueue._host_key
-    monkeypatch.setattr(fetchqueue, "_host_key", lambda url: calls.append(url) or real(url))
+    real = fetchqueue.host_key
+    monkeypatch.setattr(fetchqueue, "host_key", lambda url: calls.append(url) or real(url))
     feed_server.static("/f.xml", RSS)
     jobs = [FetchJob(f"k{i}", feed_server.url(f"/f.xml?{i}")) for i in range(60)]
     done = list(fetcher(max_per_host=2, max_total=8).fetch_many(jobs))

@@ -54,7 +54,7 @@ def fetch_units(
     works = [UnitWork(u, config, now, rng) for u in units]
     n_bodies = sum(w.unit.is_due for w in works)
     with (
-        Fetcher(fetch_policy(config)) as fetcher,
+        Fetcher(fetch_policy(config), origins=len(_origins(works))) as fetcher,
         FetchQueue(fetcher) as queue,
         contextlib.nullcontext(parsers)
         if parsers is not None
@@ -244,6 +244,11 @@ def fetch_policy(config: Config):
         max_per_host=s.max_per_host,
         max_total=s.max_concurrency,
     )
+
+
+def _origins(works: list[UnitWork]) -> set[str]:
+    """Where the units' known feeds are (scheme, host and port: one connection pool each)."""
+    return {_origin(s.feed_url or s.url) for w in works for s in (w.unit.main, *w.unit.children)}
 
 
 def _origin(url: str) -> str:

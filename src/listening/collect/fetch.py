@@ -52,6 +52,9 @@ PERMANENT_REDIRECTS = frozenset({301, 308})  # RFC 9110 §15.4.2 and §15.4.9
 # Only encodings whose urllib3 decoders honour max_length, so the decoded cap holds for bombs
 # (brotli/zstd support depends on which optional library versions are installed).
 ACCEPT_ENCODING = "gzip, deflate"
+# Origins whose connection pools a fetcher keeps at most: each keeps up to max_per_host idle
+# connections, so this bounds the open sockets (2 x 128, well under the usual 1024 files).
+MAX_KEPT_ORIGINS = 128
 
 
 def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:
@@ -108,7 +111,13 @@ class Fetcher:
     environment proxies and .netrc are ignored (``trust_env = False``) and cookies are refused.
     """
 
-    def __init__(self, policy: FetchPolicy, session: requests.Session | None = None):
+    def __init__(
+        self, policy: FetchPolicy, session: requests.Session | None = None, *, origins: int = 0
+    ):
+        """``origins``: how many origins (scheme, host, port) this fetcher will visit, if
+        known. A connection pool is kept for each (up to ``MAX_KEPT_ORIGINS``): with fewer
+        pools than origins taken in turn, each evicts the next one's pool, and every fetch
+        opens (and closes) a connection of its own."""
         self.policy = policy
         self.rule = AddressRule(policy.allow_private_networks, tuple(policy.allowed_networks))
         self.session = session if session is not None else requests.Session()
@@ -117,7 +126,8 @@ class Fetcher:
         self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = GuardedAdapter(
             self.rule,
-            pool_connections=max(16, policy.max_total),  # hosts whose pools are kept
+            # origins whose pools (and keep-alive connections) are kept
+            pool_connections=max(16, policy.max_total, min(origins, MAX_KEPT_ORIGINS)),
             pool_maxsize=max(1, policy.max_per_host),  # keep-alive connections per host
             max_retries=0,  # retrying is the scheduler's decision (see listening.collect.state)
         )

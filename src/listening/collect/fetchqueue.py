@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from listening.collect.fetchjobs import CanFetch, FetchJob, FetchResult
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """The host name a URL's fetch counts against (the per-host cap)."""
     return (urlsplit(url).hostname or "").lower()
 
 
@@ -48,7 +49,7 @@ class FetchQueue:
 
     def add(self, job: FetchJob, tag: object = None) -> None:
         """Queue ``job``; ``tag`` comes back with its result from ``finish``."""
-        host = _host_key(job.url)
+        host = host_key(job.url)
         queue = self._waiting.get(host)
         if queue is None:
             queue = self._waiting[host] = deque()
