@@ -282,3 +282,22 @@ REAL = sorted(p for p in SHARED.rglob("*") if p.suffix in (".xml", ".atom", ".rs
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
 def test_real_feed_same_both_ways(path: Path) -> None:
     assert_same(*both(path.read_bytes(), {}, "https://example.org/feed/"))
+
+
+def test_base_attribute_found_from_each_base_is_the_pattern_anywhere() -> None:
+    """The "base" attribute check (whether links resolve against xml:base) answers as the
+    pattern tried at every byte did: ASCII case, re's \\s for bytes (not \\x1c-\\x1f), ":"."""
+    import random
+    import re
+
+    pattern = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)  # the reference: tried everywhere
+    pieces = [b"base", b"BaSe", b"bas", b"e", b" ", b"\t", b"\x0b", b"\x1c", b":", b"=", b"x"]
+    pieces += [b"xml:", b"\xc3\xa9", b"\n", b"<a ", b'="u"', b"BASE", b"\xc4\xb0"]
+    rng = random.Random(5)
+    n_found = 0
+    for _ in range(50000):
+        body = b"".join(rng.choices(pieces, k=rng.randint(0, 10)))
+        expected = pattern.search(body) is not None
+        assert fastfeed._has_base_attribute(body) == expected, body
+        n_found += expected
+    assert n_found > 1000

@@ -83,7 +83,8 @@ _XML_MIME = frozenset(
 )
 _XML_DECL_ENC = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([\w.:-]+)["']""", re.IGNORECASE)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
-_BASE_ATTR = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)
+_AFTER_BASE = re.compile(rb"\s*=")
+_BEFORE_BASE = frozenset(b" \t\n\r\f\v:")  # what re's \s matches in bytes, and ":"
 _ENTITY_LEFT = re.compile("&([A-Za-z0-9_]+);")
 
 
@@ -109,10 +110,24 @@ def parse(body: bytes, headers: dict[str, str]) -> FastFeed | None:
         root = lxml.etree.fromstring(body, parser)
         # feedparser resolves links and ids against xml:base (or any "base" attribute):
         # WordPress's Atom feeds set it on the feed and on every <content>.
-        has_base = b"xml:base" in body or _BASE_ATTR.search(body) is not None
+        has_base = b"xml:base" in body or _has_base_attribute(body)
         return _Reader(base_uris(root) if has_base else None).read(root)
     except Exception:  # Unsupported, XMLSyntaxError, or anything else: feedparser decides
         return None
+
+
+def _has_base_attribute(body: bytes) -> bool:
+    """Whether ``body`` matches ``[\\s:]base\\s*=`` (any case): a "base" attribute. Found from
+    each "base" that ``bytes.find`` finds, where the pattern, starting with a class, was
+    tried at every byte (0.4 ms on a 55 KB feed, as long as lxml's whole parse of it);
+    ``tests/test_fastfeed.py`` checks both agree."""
+    low = body.lower()  # ASCII only, as re.IGNORECASE on bytes
+    at = low.find(b"base", 1)
+    while at != -1:
+        if low[at - 1] in _BEFORE_BASE and _AFTER_BASE.match(low, at + 4):
+            return True
+        at = low.find(b"base", at + 1)
+    return False
 
 
 def _plain_bytes(body: bytes, headers: dict[str, str]) -> bool:
