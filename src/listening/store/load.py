@@ -81,9 +81,10 @@ def load_staged(
         _cleanup(staging, con)
         return stats
     with store.transaction(con):
-        _read_documents(con, units)
+        any_documents = _read_documents(con, units)
         apply_at_load(con, config, now)
-        stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
+        if any_documents:  # else (a re-poll where all was 304) no scan of raw.documents
+            stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
         states = [staged.read_unit(state_path) for state_path in units]
         latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
         con.execute(
@@ -97,7 +98,8 @@ def load_staged(
             ],
         )
         _write_states(con, list(latest.values()), now)
-        stats.n_duplicates_linked = _link_near_duplicates(con)
+        if any_documents:
+            stats.n_duplicates_linked = _link_near_duplicates(con)
     _cleanup(staging, con)
     return stats
 
@@ -211,9 +213,10 @@ def _link_near_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     return after - before
 
 
-def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
+def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> bool:
     """Every unit's documents into the temp table ``incoming``, in ONE ``read_json`` over all
-    their files, each row tagged with its run and its unit's place in the loading order."""
+    their files, each row tagged with its run and its unit's place in the loading order;
+    whether there were any."""
     ddl = ", ".join(f"{c} {t}" for c, t in _DOC_COLUMNS.items())
     con.execute(f"create or replace temp table incoming ({ddl}, run_id varchar, seq bigint)")
     files: list[str] = []
@@ -226,7 +229,7 @@ def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
             runs.append(state_path.parent.name)
             seqs.append(seq)
     if not files:
-        return
+        return False
     con.execute(
         "create or replace temp table staged_units as select unnest(?::varchar[]) as filename, "
         "unnest(?::varchar[]) as run_id, unnest(?::bigint[]) as seq",
@@ -247,6 +250,7 @@ def _read_documents(con: duckdb.DuckDBPyConnection, units: list[Path]) -> None:
         )
     finally:
         con.execute(f"set threads = {int(threads)}")
+    return True
 
 
 def _apply_states(
