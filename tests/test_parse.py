@@ -564,17 +564,19 @@ def test_folding_whitespace_by_split_is_folding_by_regex() -> None:
     import re
     import sys
 
-    from listening.collect.text import _BLANKS, _fold, strip_controls
+    from listening.collect.text import _fold, strip_controls
 
     spaces_re = re.compile(r"[^\S\n]+")
+    blanks_re = re.compile(r"\n{3,}")
 
     def _fold_by_regex(text: str) -> str:  # _fold as it was first written
         text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
         lines = [spaces_re.sub(" ", line).strip() for line in text.split("\n")]
-        return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+        return blanks_re.sub("\n\n", "\n".join(lines)).strip()
 
     spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
     pieces = [*spaces, "\r\n", "\n\n\n", "a", "mot", "é", "\x00", "\x1f", "\x85", "\x9f", " \n "]
+    pieces += ["\n"] * 40  # runs of newlines of every length
     rng = random.Random(7)
     for _ in range(20000):
         text = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
