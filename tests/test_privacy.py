@@ -228,6 +228,30 @@ def test_forget_erases_a_person_everywhere_and_for_good(tmp_path, thread):
     assert con.execute("select count(*) from documents where kind = 'comment'").fetchone() == (2,)
 
 
+def test_a_text_quoting_the_erasure_marker_is_updated_when_nobody_was_forgotten(
+    tmp_path, feed_server
+):
+    """The marker an erasure leaves keeps a redacted text from being collected again; with
+    nobody ever forgotten, a comment that merely quotes it is edited like any other."""
+    from listening import pipeline
+    from listening.configfile import load_config
+
+    t = now() - timedelta(days=2)
+    quoting = "Il a écrit « [personne effacée] » sous mon avis Telzio, drôle de forum."
+    serve_blog(feed_server, [(1, OTHER, quoting, None, t)], t - timedelta(hours=1))
+    config = write_config(tmp_path, feed_server.url("/greg/feed/"))
+    db = tmp_path / "data" / "listening.duckdb"
+    cfg = load_config(config)
+    pipeline.collect(cfg, db, now=now())
+    edited = quoting + " Édité : Telzio a répondu depuis."
+    serve_blog(feed_server, [(1, OTHER, edited, None, t)], t - timedelta(hours=1))
+    pipeline.collect(cfg, db, now=now() + timedelta(days=1))
+    con = duckdb.connect(str(db), read_only=True)
+    texts = con.execute("select text from raw.documents where author = ?", [OTHER]).fetchall()
+    con.close()
+    assert texts == [(edited,)]
+
+
 def test_forget_on_one_site_keeps_the_same_name_elsewhere(tmp_path, thread, make_feed_server):
     server, comments = thread
     elsewhere = make_feed_server(host="127.0.0.2")

@@ -82,8 +82,8 @@ def load_staged(
         return stats
     with store.transaction(con):
         any_documents = _read_documents(con, units)
-        apply_at_load(con, config, now)
         if any_documents:  # else (a re-poll where all was 304) no scan of raw.documents
+            apply_at_load(con, config, now)
             stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
         states = [staged.read_unit(state_path) for state_path in units]
         latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
