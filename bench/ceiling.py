@@ -117,9 +117,8 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
             'Source ' || (g.thread % {n_sources}),
             's' || (g.thread % {n_sources}),
             'Auteur ' || g.a,
-            p.at + case when g.is_post then interval 0 minutes
-                else to_minutes(cast(1 + hash(g.i, 'delay') % 6000 as integer)) end,
-            p.at + interval 1 hour,
+            g.published_at,
+            g.collected_at,
             case when g.is_post then 'Titre ' || g.i end,
             array_to_string(list_transform(range(g.n_words),
                 lambda x: voc.v[1 + cast(hash(g.i, x) % {n_vocab} as bigint)]), ' ')
@@ -129,9 +128,23 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
             'g' || g.i,
             md5('d' || g.i),
             'bench',
-        from gen as g
-        join posted as p on p.i = g.thread
+        from (
+            select *,
+                -- collected by an hourly collect, within the hour after publication
+                published_at + to_minutes(cast(1 + hash(i, 'c') % 60 as integer))
+                    as collected_at,
+            from (
+                select g.*, p.at + case when g.is_post then interval 0 minutes
+                    else to_minutes(cast(1 + hash(g.i, 'delay') % 6000 as integer)) end
+                    as published_at,
+                from gen as g
+                join posted as p on p.i = g.thread
+            )
+        ) as g
         cross join (select list(w order by w) as v from vocab) as voc
+        -- a store grows by loads, in the order documents are collected: its row groups
+        -- hold consecutive periods (zone maps on dates skip the others)
+        order by g.collected_at, g.i
     """)
     con.execute(f"""
         insert into raw.mentions (mention_id, document_id, brand, matched_terms, sentiment,
@@ -153,7 +166,10 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
         from (
             select i, b, (cast(hash(i, 's') % 2001 as bigint) - 800) / 1000.0 as s
             from gen where names_brand
-        )
+        ) as g
+        join raw.documents as d on d.document_id = 'd' || g.i
+        -- analysed after each collect: in the documents' order
+        order by d.collected_at, g.i
     """)
     con.execute("checkpoint")
     con.close()
