@@ -233,23 +233,29 @@ _FIELD = {
             else ':' || lpad((abs(date_part('timezone', {c})) % 60)::varchar, 2, '0') end
         end""",
 }
-_PRECISION = """max(case when epoch_us({c}) % 1000 <> 0 then 6
-    when epoch_us({c}) % 1000000 <> 0 then 3 else 0 end) over (partition by {block})"""
+# The precision a timestamp's fraction of a second needs: 6 digits, 3 or none.
+_PRECISION = """case when epoch_us({c}) % 1000 <> 0 then 6
+    when epoch_us({c}) % 1000000 <> 0 then 3 else 0 end"""
 
 
 def csv_lines(sql: str, columns: list[tuple[str, str]]) -> str:
     """A query giving each row of ``sql`` (whose columns and DuckDB types are ``columns``)
-    as its CSV line, UTF-8 bytes, in order, as ``DataFrame.to_csv`` writes it."""
+    as its CSV line, UTF-8 bytes, in order, as ``DataFrame.to_csv`` writes it.
+
+    The rows are numbered once and kept (a materialized CTE); the precision of each block's
+    timestamps is one small aggregate joined back by block: a window partitioned by block
+    sorted every row with its texts (100,000 mentions: 0.2 s)."""
     if len(columns) < 2:  # the csv module writes a lone empty field as ""
         raise ValueError("csv_export writes queries of two columns or more")
     block = f"__row // {_PANDAS_BLOCK_CELLS // len(columns)}"
-    texts, fields = [], []
+    texts, fields, precisions = [], [], []
     for i, (name, kind) in enumerate(columns):
         if kind not in _FIELD:
             raise TypeError(f"csv_export: column {name} is {kind}, which it cannot write yet")
         column = '"' + name.replace('"', '""') + '"'
-        precision = _PRECISION.format(c=column, block=block)
-        texts.append(_FIELD[kind].format(c=column, p=f"({precision})") + f" as f{i}")
+        if "{p}" in _FIELD[kind]:
+            precisions.append(f"max({_PRECISION.format(c=column)}) as p{i}")
+        texts.append(_FIELD[kind].format(c=column, p=f"blocks.p{i}") + f" as f{i}")
         # quoted as the csv module quotes: when needed, its quotes doubled
         needs = " or ".join(f"contains(f{i}, chr({ord(c)}))" for c in _QUOTING)
         fields.append(
@@ -258,10 +264,19 @@ def csv_lines(sql: str, columns: list[tuple[str, str]]) -> str:
         )
     eol = " || ".join(f"chr({ord(c)})" for c in os.linesep)
     line = ", ',', ".join(fields)
-    numbered = f"select *, row_number() over () - 1 as __row from (\n{sql}\n) as exported"
+    precisions.insert(0, f"{block} as __block")
     return (
+        "with\n"
+        "numbered as materialized (\n"
+        f"    select *, row_number() over () - 1 as __row from (\n{sql}\n) as exported\n"
+        "),\n"
+        f"blocks as (select {', '.join(precisions)} from numbered group by all),\n"
+        "texts as (\n"
+        f"    select __row, {', '.join(texts)}\n"
+        f"    from numbered join blocks on blocks.__block = numbered.{block}\n"
+        ")\n"
         f"select encode(concat({line}, {eol})) as line\n"
-        f"from (select __row, {', '.join(texts)} from ({numbered}) as numbered) as texts\n"
+        "from texts\n"
         "order by __row"
     )
 

@@ -205,6 +205,36 @@ def test_one_vote_per_person_per_day():
     assert index_at(mixed, "2024-06-10")["reputation_index"] == pytest.approx(0.0)
 
 
+def test_a_days_votes_are_summed_in_voice_order_whatever_the_rows_order():
+    """vote_sum and vote_sq are the float sums of the day's votes in voice_id order, left to
+    right: the same bits whatever order the store keeps the mentions in."""
+    mixes = [("positive", "negative", "negative"), ("positive", "positive", "neutral")]
+    mixes += [("positive",) + ("neutral",) * k for k in range(1, 7)]
+    people = [(f"voix{i}", mixes[i % len(mixes)]) for i in range(40)]
+    sums = []
+    for order in (people, people[::-1]):
+        w = World()
+        for name, labels in order:
+            for hour, label in enumerate(labels):
+                w.say(f"2024-06-10 {8 + hour:02d}:00", label, name)
+        w.build()
+        votes = w.con.execute(
+            "select avg(label_score) from stg_mentions where day = '2024-06-10' "
+            "group by voice_id order by voice_id"
+        ).fetchall()
+        vote_sum = vote_sq = 0.0
+        for (vote,) in votes:
+            vote_sum += vote
+            vote_sq += vote * vote
+        row = w.con.execute(
+            "select vote_sum, vote_sq from stg_brand_days where day = '2024-06-10'"
+        ).fetchone()
+        assert row == (vote_sum, vote_sq)
+        sums.append(row)
+    assert sums[0] == sums[1]
+    assert sum(v for (v,) in reversed(votes)) != sums[0][0]  # the order matters here
+
+
 def test_thin_evidence_is_shrunk():
     one, many = World(), World()
     one.say("2024-06-29", "positive", "Alice")

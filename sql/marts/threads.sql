@@ -11,7 +11,18 @@ create or replace table threads as
 with
 
 documents as (
-    select * from stg_documents
+    -- only the columns this mart reads: the rows are kept once (materialized)
+    -- and read three times below
+    select
+        document_id,
+        kind,
+        thread_url,
+        source,
+        author_key,
+        published_at,
+        title,
+        voice_id,
+    from stg_documents
     where not is_duplicate
         and day <= getvariable('as_of')
         and (
@@ -52,9 +63,8 @@ thread_documents as (
     select
         d.*,
         s.score,
-        tb.brands,
     from documents as d
-    join thread_brands as tb
+    semi join thread_brands as tb
         on tb.thread_url = d.thread_url
     left join document_scores as s
         on s.document_id = d.document_id
@@ -65,12 +75,14 @@ official_documents as (
     from thread_documents as d
     join official as o
         on o.author_key = d.author_key
-        and list_contains(d.brands, o.brand)
+    join thread_brands as tb
+        on tb.thread_url = d.thread_url
+        and list_contains(tb.brands, o.brand)
 ),
 
 flagged as (
     select
-        d.*,
+        d.* exclude (author_key),
         o.document_id is not null as is_official,
     from thread_documents as d
     left join official_documents as o
@@ -117,7 +129,6 @@ final_tones as (
 thread_stats as (
     select
         thread_url,
-        any_value(brands) as brands,
         count(*) filter (where kind = 'comment') as n_comments,
         count(distinct voice_id) filter (
             where not is_official
@@ -147,7 +158,7 @@ joined as (
         s.thread_url,
         coalesce(p.title, s.any_title) as title,
         coalesce(p.source, s.any_source) as source,
-        s.brands,
+        tb.brands,
         coalesce(p.published_at, s.first_document_at) as posted_at,
         p.published_at is not null as has_post,
         s.n_comments,
@@ -168,6 +179,8 @@ joined as (
         t.tone_since,
         s.last_comment_at,
     from thread_stats as s
+    join thread_brands as tb
+        on tb.thread_url = s.thread_url
     left join posts as p
         on p.thread_url = s.thread_url
     left join final_tones as t
