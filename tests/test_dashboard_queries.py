@@ -325,6 +325,33 @@ def test_export_streams_batches_and_writes_what_to_csv_wrote(data, monkeypatch):
     assert empty.startswith(b"mention_id,published_at,brand")
 
 
+def test_the_export_reads_the_texts_of_its_period_and_those_dated_again(data, tmp_path):
+    """The export reads only the documents published in its rows' period (the store grows in
+    collection order: the older row groups are skipped), and still finds the text of a document
+    a later collect dated again (the snapshot's documents can be newer than its marts)."""
+    params = {**FILTERS, "limit": 100}
+    con = data._open(data.current())
+    try:
+        sql, args = data._prepare("mentions_export", params)
+        plan = "".join(r[1] for r in con.execute("explain analyze " + sql, args).fetchall())
+    finally:
+        con.close()
+    assert "published_at>=" in plan.replace(" ", "")
+    before = data.query("mentions_export", **params)
+    moved = before["mention_id"].iloc[0]
+    db = tmp_path / "listening.duckdb"
+    writer = duckdb.connect(str(db))
+    writer.execute(
+        "update raw.documents set published_at = timestamptz '1990-01-01 00:00:00+00' "
+        "where document_id = (select document_id from raw.mentions where mention_id = ?)",
+        [moved],
+    )
+    writer.close()
+    store.publish(db)
+    after = data.query("mentions_export", **params)
+    assert after.equals(before) and after["text"].notna().all()
+
+
 # Values the CSV writer must write as pandas does: quotes, separators, line breaks, a lone
 # carriage return, spaces, accents, NULLs, NaN, signed zeros, long and tiny doubles,
 # microseconds, and offsets with seconds (local mean time, before 1911 in Paris); then
