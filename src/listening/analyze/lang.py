@@ -167,13 +167,16 @@ class _Pieces(dict[str, tuple[tuple[tuple[int, float], ...], tuple[float, ...], 
         for bit, (cue, _, _) in enumerate(_CUES):
             if piece.endswith(cue[:-1]) if cue[-1] == " " else cue in piece:
                 cues |= 1 << bit
-        if len(self) >= _MAX_CACHED:
-            self.clear()
-        self[piece] = value = (tuple(hits), elided, cues)
+        value = (tuple(hits), elided, cues)
+        if len(piece) <= _MAX_PIECE:  # a long run without spaces (CJK, base64) is not kept
+            if len(self) >= _MAX_CACHED:
+                self.clear()
+            self[piece] = value
         return value
 
 
 _PIECES = _Pieces()
+_MAX_PIECE = 64
 assert all(" " not in cue.removesuffix(" ") for cue, _, _ in _CUES)
 
 

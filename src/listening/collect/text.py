@@ -346,7 +346,8 @@ _POSITION = [1 << (8 * (7 - bit // 8) + bit % 8) for bit in range(64)]
 
 _COUNT_SHIFT = _LANE * 64  # the 65th lane, which counts words
 _LANES_MASK = (1 << _COUNT_SHIFT) - 1
-_MAX_CHUNKS = 1 << 15  # ~11 MiB at most
+_MAX_CHUNKS = 1 << 15  # ~15 MiB at most
+_MAX_CHUNK = 64
 
 
 class _ChunkSpread(dict[str, int]):
@@ -359,9 +360,10 @@ class _ChunkSpread(dict[str, int]):
     def __missing__(self, chunk: str) -> int:
         words = _WORD.findall(chunk)
         value = sum(map(_word_spread, words)) + (len(words) << _COUNT_SHIFT)
-        if len(self) >= _MAX_CHUNKS:
-            self.clear()
-        self[chunk] = value
+        if len(chunk) <= _MAX_CHUNK:  # a long run without spaces (CJK, base64) is not kept
+            if len(self) >= _MAX_CHUNKS:
+                self.clear()
+            self[chunk] = value
         return value
 
 
