@@ -159,7 +159,7 @@ def test_scores_read_piece_by_piece_are_those_of_full_scans() -> None:
     second time from the cache."""
     import re
 
-    from listening.analyze.lang import _PIECES, _scores
+    from listening.analyze.lang import _CHUNKS, _PIECES, _scores
 
     # str.split(" ") cuts at spaces only, and no whitespace is a letter or an apostrophe.
     assert not [c for c in map(chr, range(0x110000)) if c.isspace() and re.match(r"[\w'’]", c)]
@@ -169,4 +169,5 @@ def test_scores_read_piece_by_piece_are_those_of_full_scans() -> None:
             lowered = text[:2000].lower()
             assert _scores(lowered) == _scores_by_full_scans(lowered), repr(text)
     _PIECES.clear()
+    _CHUNKS.clear()
     assert len({detect_language(text) for text in texts}) == 6  # every label, and None

@@ -10,6 +10,7 @@ of the text, cached, and no regex pass over the whole text.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 # Words that are frequent in one language and rare in the others. Words shared by two
 # languages ("de", "la", "a", "die"…) get a lower weight in each or are left out.
@@ -142,42 +143,71 @@ def _elisions(lowered: str) -> list[float]:
     return weights
 
 
-class _Pieces(dict[str, tuple[tuple[tuple[int, float], ...], tuple[float, ...], int]]):
-    """Per piece of a lowered text between two spaces ("l'avis,", "super"), what it adds to
-    the scores: the hits of its tokens in order, the weights of its elisions in order, and the
-    bit mask of the character cues it holds (bit i for ``_CUES[i]``). Computed once per
-    distinct piece and kept up to _MAX_CACHED pieces.
+_Hits = tuple[tuple[int, float], ...]
+_V = TypeVar("_V")
 
-    The text's tokens, elisions and cues are those of its pieces:
-    - no token or elision holds a space, and ``\\b`` before a piece sees a space or nothing,
-      both non-word characters, so each piece's matches, in order, are the text's;
-    - a cue holds no space, or ends with the only one ("ing "); in the text padded with a
-      space every piece is followed by a space, so "ing " is in it when a piece ends "ing".
-    """
 
-    def __missing__(
-        self, piece: str
-    ) -> tuple[tuple[tuple[int, float], ...], tuple[float, ...], int]:
+class _Chunks(dict[str, tuple[_Hits, tuple[float, ...], int, int]]):
+    """Per whitespace-free chunk of a lowered text ("l'avis,", "super"): the hits of its tokens
+    in order, the weights of its elisions in order, the bit mask (bit i for ``_CUES[i]``) of
+    the cues without a space it holds, and that of the cues ending with a space ("ing ") it
+    ends with but for the space. Computed once per distinct chunk, up to _MAX_CACHED chunks."""
+
+    def __missing__(self, chunk: str) -> tuple[_Hits, tuple[float, ...], int, int]:
         hits: list[tuple[int, float]] = []
-        for token in _TOKEN.findall(piece):
+        for token in _TOKEN.findall(chunk):
             known = _HITS.get(token)
             hits.extend(_token_hits(token) if known is None else known)
-        elided = tuple(_elisions(piece)) if "'" in piece or "’" in piece else ()
-        cues = 0
+        elided = tuple(_elisions(chunk)) if "'" in chunk or "’" in chunk else ()
+        inner = ending = 0
         for bit, (cue, _, _) in enumerate(_CUES):
-            if piece.endswith(cue[:-1]) if cue[-1] == " " else cue in piece:
-                cues |= 1 << bit
-        value = (tuple(hits), elided, cues)
-        if len(piece) <= _MAX_PIECE:  # a long run without spaces (CJK, base64) is not kept
-            if len(self) >= _MAX_CACHED:
-                self.clear()
-            self[piece] = value
-        return value
+            if cue[-1] == " ":
+                ending |= chunk.endswith(cue[:-1]) << bit
+            else:
+                inner |= (cue in chunk) << bit
+        return keep_bounded(self, chunk, (tuple(hits), elided, inner, ending), _MAX_CACHED)
 
 
+class _Pieces(dict[str, tuple[_Hits, tuple[float, ...], int]]):
+    """Per piece of a lowered text between two spaces ("l'avis,", "fin.\n\nle"), what it adds
+    to the scores: the hits of its tokens in order, the weights of its elisions in order, and
+    the bit mask of the character cues it holds. Computed from its chunks, once per distinct
+    piece, up to _MAX_CACHED pieces.
+
+    The text's tokens, elisions and cues are those of its pieces, and a piece's those of its
+    chunks:
+    - no token or elision holds whitespace, and ``\\b`` before a chunk sees whitespace or
+      nothing, both non-word characters, so each chunk's matches, in order, are the text's;
+    - a cue holds no whitespace, or ends with its only space ("ing "); in the text padded
+      with a space every piece is followed by a space, so "ing " is in it when a piece ends
+      with "ing", that is when its last chunk does and it does not end with whitespace.
+    """
+
+    def __missing__(self, piece: str) -> tuple[_Hits, tuple[float, ...], int]:
+        chunks = [_CHUNKS[chunk] for chunk in piece.split()]
+        hits = tuple(hit for chunk in chunks for hit in chunk[0])
+        elided = tuple(weight for chunk in chunks for weight in chunk[1])
+        cues = 0
+        for chunk in chunks:
+            cues |= chunk[2]
+        if chunks and not piece[-1].isspace():
+            cues |= chunks[-1][3]
+        return keep_bounded(self, piece, (hits, elided, cues), _MAX_CACHED)
+
+
+def keep_bounded(cache: dict[str, _V], key: str, value: _V, max_entries: int) -> _V:
+    """``value``, kept as ``cache[key]`` unless the key is longer than 64 characters (a long
+    run without spaces, CJK or base64, would make the cache big); a full cache is emptied."""
+    if len(key) <= 64:
+        if len(cache) >= max_entries:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+_CHUNKS = _Chunks()
 _PIECES = _Pieces()
-_MAX_PIECE = 64
-assert all(" " not in cue.removesuffix(" ") for cue, _, _ in _CUES)
+assert not [c for cue, _, _ in _CUES for c in cue.removesuffix(" ") if c.isspace()]
 
 
 def _scores(lowered: str) -> list[float] | None:

@@ -13,6 +13,8 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from listening.analyze.lang import keep_bounded
+
 # Elements whose content is never readable text.
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe", "object"})
 # Elements that end a paragraph: a blank line in the text.
@@ -347,7 +349,6 @@ _POSITION = [1 << (8 * (7 - bit // 8) + bit % 8) for bit in range(64)]
 _COUNT_SHIFT = _LANE * 64  # the 65th lane, which counts words
 _LANES_MASK = (1 << _COUNT_SHIFT) - 1
 _MAX_CHUNKS = 1 << 15  # ~15 MiB at most
-_MAX_CHUNK = 64
 
 
 class _ChunkSpread(dict[str, int]):
@@ -360,11 +361,7 @@ class _ChunkSpread(dict[str, int]):
     def __missing__(self, chunk: str) -> int:
         words = _WORD.findall(chunk)
         value = sum(map(_word_spread, words)) + (len(words) << _COUNT_SHIFT)
-        if len(chunk) <= _MAX_CHUNK:  # a long run without spaces (CJK, base64) is not kept
-            if len(self) >= _MAX_CHUNKS:
-                self.clear()
-            self[chunk] = value
-        return value
+        return keep_bounded(self, chunk, value, _MAX_CHUNKS)
 
 
 _CHUNK_SPREAD = _ChunkSpread()
