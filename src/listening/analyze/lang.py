@@ -184,14 +184,18 @@ class _Pieces(dict[str, tuple[_Hits, tuple[float, ...], int]]):
     """
 
     def __missing__(self, piece: str) -> tuple[_Hits, tuple[float, ...], int]:
-        chunks = [_CHUNKS[chunk] for chunk in piece.split()]
-        hits = tuple(hit for chunk in chunks for hit in chunk[0])
-        elided = tuple(weight for chunk in chunks for weight in chunk[1])
-        cues = 0
-        for chunk in chunks:
-            cues |= chunk[2]
-        if chunks and not piece[-1].isspace():
-            cues |= chunks[-1][3]
+        hits: _Hits = ()
+        elided: tuple[float, ...] = ()
+        cues = ending = 0
+        for chunk_hits, chunk_elided, inner, chunk_ending in map(
+            _CHUNKS.__getitem__, piece.split()
+        ):
+            hits += chunk_hits
+            elided += chunk_elided
+            cues |= inner
+            ending = chunk_ending
+        if piece and not piece[-1].isspace():
+            cues |= ending  # the last chunk's
         return keep_bounded(self, piece, (hits, elided, cues), _MAX_CACHED)
 
 
