@@ -576,11 +576,14 @@ def test_folding_whitespace_by_split_is_folding_by_regex() -> None:
 
     spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
     pieces = [*spaces, "\r\n", "\n\n\n", "a", "mot", "é", "\x00", "\x1f", "\x85", "\x9f", " \n "]
+    pieces += [" "] * 40 + ["\xad", "\u200d", "😂"]  # printable lines, with and without "  "
     pieces += ["\n"] * 40  # runs of newlines of every length
     rng = random.Random(7)
-    for _ in range(20000):
+    for _ in range(30000):
         text = "".join(rng.choices(pieces, k=rng.randint(0, 16)))
         assert _fold(text) == _fold_by_regex(text), repr(text)
+    # str.strip(" ") is enough for a printable line: every whitespace but " " is unprintable.
+    assert [c for c in spaces if c.isprintable()] == [" "]
 
 
 def test_reddit_footer_skipped_without_its_words_is_the_pattern_everywhere():

@@ -226,3 +226,22 @@ def test_fingerprint_is_the_textbook_simhash() -> None:
     texts += [" ".join(rng.choices(vocabulary[:5], k=rng.randint(1, 40))) for _ in range(300)]
     for text in texts:
         assert content_fingerprint(text) == _simhash_by_counters(text), text
+
+
+def test_fingerprint_read_chunk_by_chunk_is_the_textbook_simhash() -> None:
+    """The words summed chunk by chunk (between whitespace), from the cache the second time,
+    vote as the textbook counters do over the whole text's words: fixture feeds, the collect
+    bench's entries and random texts of letters, digits, underscores, ligatures and every
+    kind of whitespace."""
+    import re
+
+    from listening.collect.text import _CHUNK_SPREAD
+    from tests.test_lang import _texts_to_compare
+
+    # str.split() cuts only at characters \w does not match.
+    assert not [c for c in map(chr, range(0x110000)) if c.isspace() and re.match(r"\w", c)]
+    texts = _texts_to_compare()[::3]
+    for _ in range(2):
+        for text in texts:
+            assert content_fingerprint(text) == _simhash_by_counters(text), repr(text)
+    _CHUNK_SPREAD.clear()
