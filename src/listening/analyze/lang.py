@@ -119,10 +119,7 @@ def _token_hits(token: str) -> tuple[tuple[int, float], ...]:
         # "c'est" is listed; otherwise score the word after the elision.
         hits = _WEIGHTS.get(_APOSTROPHE.split(token, maxsplit=1)[1])
     found = tuple((_INDEX[lang], weight) for lang, weight in hits or ())
-    if len(_HITS) >= _MAX_CACHED:
-        _HITS.clear()
-    _HITS[token] = found
-    return found
+    return keep_bounded(_HITS, token, found, _MAX_CACHED)
 
 
 def _elisions(lowered: str) -> list[float]:
