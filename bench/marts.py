@@ -52,7 +52,8 @@ def prepare(folder: Path, args) -> tuple[Path, Path]:
     config = folder / "listening.toml"
     ready = folder / ".generated"
     if not ready.exists():
-        for old in (db, db.with_name(db.name + ".wal"), store.snapshot_path(db)):
+        snapshot = store.snapshot_path(db)
+        for old in (db, db.with_name(db.name + ".wal"), snapshot, store.spare_path(snapshot)):
             old.unlink(missing_ok=True)
         t0 = time.perf_counter()
         n_mentions = int(args.documents * args.mention_share)
