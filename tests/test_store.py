@@ -8,6 +8,7 @@ import pytest
 
 from listening import store
 from listening.errors import StoreError
+from listening.store import blocks
 
 
 def test_fresh_store_gets_every_migration(tmp_path):
@@ -186,13 +187,13 @@ def test_publish_keeps_the_old_snapshot_as_a_spare_and_rewrites_only_what_change
 def update_in_place(src: Path, dst: Path, workers: int) -> int:
     fd = os.open(dst, os.O_RDWR)
     try:
-        return store.update_in_place(src, fd, workers=workers)
+        return blocks.update_in_place(src, fd, workers=workers)
     finally:
         os.close(fd)
 
 
 def test_update_in_place_writes_the_chunks_that_differ_and_fits_the_size(tmp_path):
-    chunk = store.CHUNK_BYTES
+    chunk = blocks.CHUNK_BYTES
     src, dst = tmp_path / "src", tmp_path / "dst"
     data = bytearray(os.urandom(5 * chunk + 100))
     dst.write_bytes(bytes(data) + os.urandom(3 * chunk))  # longer: cut to the source's size
@@ -240,3 +241,64 @@ def test_publish_after_an_erasure_keeps_no_old_snapshot(tmp_path):
     assert store._removals[-1].returncode == 0
     assert not spare.exists() and not list(tmp_path.glob(".old-*"))
     assert store.snapshot_path(db).read_bytes() == db.read_bytes()
+
+
+def two_versions_of_a_store(tmp_path: Path) -> tuple[Path, Path]:
+    """A DuckDB store, and a copy of it taken before inserts, updates, deletes and a new table."""
+    db, before = tmp_path / "s.duckdb", tmp_path / "before.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table a as select range as i, md5(range::varchar) as s from range(300000)")
+    con.execute("create table b as select range as i, repeat('b', 50) as s from range(300000)")
+    con.close()
+    before.write_bytes(db.read_bytes())
+    con = duckdb.connect(str(db))
+    con.execute("insert into a select range, 'new' from range(300000, 320000)")
+    con.execute("update b set s = 'changed' where i % 1000 = 0")
+    con.execute("delete from a where i < 1000")
+    con.execute("create table c as select range as i from range(1000)")
+    con.close()
+    return db, before
+
+
+def test_duckdb_blocks_with_the_same_checksum_hold_the_same_bytes(tmp_path):
+    """The layout ``blocks`` relies on, checked on the locked DuckDB version."""
+    db, before = two_versions_of_a_store(tmp_path)
+    new, old = db.read_bytes(), before.read_bytes()
+    fd = os.open(db, os.O_RDONLY)
+    try:
+        size = blocks._block_size(fd, len(new))
+    finally:
+        os.close(fd)
+    assert size == 256 * 1024 and new[8:12] == b"DUCK"
+    same = []
+    for at in range(blocks.HEADER_BYTES, min(len(new), len(old)), size):
+        same_checksum = new[at : at + 8] == old[at : at + 8]
+        assert same_checksum == (new[at : at + size] == old[at : at + size])
+        same.append(same_checksum)
+    assert any(same) and not all(same)
+
+
+def test_update_in_place_copies_the_blocks_whose_checksums_differ(tmp_path):
+    db, before = two_versions_of_a_store(tmp_path)
+    size = 256 * 1024
+    new, old = db.read_bytes(), before.read_bytes()
+    changed = sum(
+        new[at : at + size] != old[at : at + size]
+        for at in range(blocks.HEADER_BYTES, len(new), size)
+    )
+    assert update_in_place(db, before, workers=2) == blocks.HEADER_BYTES + changed * size
+    assert before.read_bytes() == new
+
+
+def test_a_block_with_a_checksum_but_other_bytes_makes_it_compare_everything(tmp_path):
+    """Should a DuckDB version write blocks whose first 8 bytes are not their checksum, the
+    sampled blocks catch it and the files are compared whole."""
+    db, before = two_versions_of_a_store(tmp_path)
+    size = 256 * 1024
+    new, old = db.read_bytes(), bytearray(before.read_bytes())
+    for at in range(blocks.HEADER_BYTES, len(old), size):
+        if new[at : at + size] == old[at : at + size]:
+            old[at + 100] ^= 0xFF  # same first 8 bytes, other content
+    before.write_bytes(bytes(old))
+    update_in_place(db, before, workers=2)
+    assert before.read_bytes() == new

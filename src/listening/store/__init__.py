@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from listening.errors import StoreError
+from listening.store import blocks
 
 ENV_DB = "LISTENING_DB"
 
@@ -228,8 +228,8 @@ def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
 
     The snapshot being replaced is kept as a spare (``.<snapshot>.spare``, one more copy of
     the store on disk). The next publish makes the spare equal to the store again by writing
-    only the chunks that differ (``update_in_place``): after a one-day build of a 3 GB store,
-    about 140 MB. The spare is written only when no reader has it open: every DuckDB reader
+    only the blocks that differ (``listening.store.blocks``): after a one-day build of a 3 GB
+    store, about 140 MB. The spare is written only when no reader has it open: every DuckDB reader
     holds a shared lock on its file, and publish updates the spare under an exclusive lock
     taken without waiting. A reader still on it (a long ``listening sql``, a page mid-query)
     makes this publish copy the whole store instead, and the busy spare is deleted once its
@@ -294,7 +294,7 @@ def _refresh_spare(db: Path, spare: Path, tmp: Path) -> bool:
         if not _lock_exclusive(fd):
             return False
         os.replace(spare, tmp)
-        update_in_place(db, fd)
+        blocks.update_in_place(db, fd)
         os.utime(fd)  # a new snapshot identity (inode, mtime, size) for the dashboards' caches
         return True
     finally:
@@ -315,37 +315,6 @@ def _lock_exclusive(fd: int) -> bool:
     except OSError:
         return False
     return True
-
-
-# DuckDB's blocks are 256 KiB: a chunk this size that differs is about one block rewritten.
-CHUNK_BYTES = 256 * 1024
-
-
-def update_in_place(src: Path, fd: int, workers: int = 2) -> int:
-    """Make the file open as ``fd`` byte-equal to ``src``, writing only the chunks that differ;
-    return the bytes written. Both files are read in full (from the page cache, as a rule), in
-    ``workers`` threads each comparing a slice of the file."""
-    with open(src, "rb") as fin:
-        size = os.fstat(fin.fileno()).st_size
-        chunks = -(-size // CHUNK_BYTES)
-        per_worker = -(-chunks // workers) * CHUNK_BYTES
-
-        def compare(start: int) -> int:
-            mine, theirs = bytearray(CHUNK_BYTES), bytearray(CHUNK_BYTES)
-            written = 0
-            for offset in range(start, min(size, start + per_worker), CHUNK_BYTES):
-                n = os.preadv(fin.fileno(), [mine], offset)
-                same = os.preadv(fd, [theirs], offset) == n and (
-                    mine == theirs if n == CHUNK_BYTES else mine[:n] == theirs[:n]
-                )
-                if not same:
-                    written += os.pwrite(fd, memoryview(mine)[:n], offset)
-            return written
-
-        with ThreadPoolExecutor(workers) as pool:
-            written = sum(pool.map(compare, range(0, size, per_worker)))
-    os.ftruncate(fd, size)
-    return written
 
 
 OLD_PREFIX = ".old-"  # old snapshots being deleted: .old-x.snapshot.duckdb.<pid>
