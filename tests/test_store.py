@@ -182,6 +182,11 @@ def test_publish_keeps_the_old_snapshot_as_a_spare_and_rewrites_only_what_change
     reader = store.open_reader(db)
     assert reader.execute("select count(*), min(i) from t").fetchone() == (40002, -2)
     assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".*tmp-*"))
+    # a publish killed midway (kill -9) left its copy: the next publish deletes it
+    (tmp_path / ".s.snapshot.duckdb.tmp-999999").write_bytes(b"half a copy")
+    write_and_publish(db, "insert into t values (-3, 'fourth')")
+    store._removals[-1].wait()
+    assert not list(tmp_path.glob(".*tmp-*"))
 
 
 def update_in_place(src: Path, dst: Path, workers: int) -> int:

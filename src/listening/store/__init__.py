@@ -251,7 +251,12 @@ def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     spare = spare_path(target)
     old = target.with_name(f"{OLD_PREFIX}{target.name}.{os.getpid()}")
-    leftovers = list(target.parent.glob(f"{OLD_PREFIX}{target.name}.*"))
+    # old snapshots being deleted, and what a publish killed midway left (under the writer
+    # lock, no other publish is running)
+    leftovers = [
+        *target.parent.glob(f"{OLD_PREFIX}{target.name}.*"),
+        *(p for p in target.parent.glob(f".{target.name}.tmp-*") if p != tmp),
+    ]
     try:
         refreshed = not wait and _refresh_spare(db, spare, tmp)
         if not refreshed:
