@@ -228,12 +228,13 @@ def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
 
     The snapshot being replaced is kept as a spare (``.<snapshot>.spare``, one more copy of
     the store on disk). The next publish makes the spare equal to the store again by writing
-    only the blocks that differ (``listening.store.blocks``): after a one-day build of a 3 GB
-    store, about 140 MB. The spare is written only when no reader has it open: every DuckDB reader
-    holds a shared lock on its file, and publish updates the spare under an exclusive lock
-    taken without waiting. A reader still on it (a long ``listening sql``, a page mid-query)
-    makes this publish copy the whole store instead, and the busy spare is deleted once its
-    readers close it.
+    only the blocks that differ (``listening.store.blocks``), then renames it over the
+    snapshot. The spare is two publishes old, so that is what the last two writers changed:
+    on a 3 GB store, about 250 MB after a one-day build. The spare is written only when no
+    reader has it open: every DuckDB reader holds a shared lock on its file, and publish
+    updates the spare under an exclusive lock taken without waiting. A reader still on it (a
+    long ``listening sql``, a page mid-query) makes this publish copy the whole store instead,
+    and the busy spare is deleted once its readers close it.
 
     Without a spare the copy is a reflink where the file system has them (btrfs, XFS,
     bcachefs: the copy shares the store's blocks until the writer changes them), else an
