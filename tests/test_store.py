@@ -8,6 +8,7 @@ import pytest
 
 from listening import store
 from listening.errors import StoreError
+from listening.store import blocks
 
 
 def test_fresh_store_gets_every_migration(tmp_path):
@@ -157,20 +158,152 @@ def test_publish_copies_the_store_byte_for_byte_whatever_the_file_system(tmp_pat
     assert store.publish(db).read_bytes() == db.read_bytes()
 
 
-def test_publish_leaves_deleting_the_old_snapshot_to_a_process_of_its_own(tmp_path):
+def write_and_publish(db: Path, *statements: str) -> None:
+    with store.open_writer(db) as con:
+        for sql in statements:
+            con.execute(sql)
+
+
+def test_publish_keeps_the_old_snapshot_as_a_spare_and_rewrites_only_what_changed(tmp_path):
     db = tmp_path / "s.duckdb"
-    with store.open_writer(db) as con:
-        con.execute("create table t as select 1 as x")
+    snap, spare = store.snapshot_path(db), store.spare_path(store.snapshot_path(db))
+    write_and_publish(
+        db, "create table t as select range as i, repeat('x', 200) as s from range(40000)"
+    )
+    first = snap.stat().st_ino
+    assert not spare.exists()  # nothing was published before
+    write_and_publish(db, "insert into t values (-1, 'second')")
+    assert spare.stat().st_ino == first  # the first snapshot, kept
+    second = snap.stat().st_ino
+    write_and_publish(db, "insert into t values (-2, 'third')")
+    # the first snapshot's file, brought up to date, is the snapshot again
+    assert snap.stat().st_ino == first and spare.stat().st_ino == second
+    assert snap.read_bytes() == db.read_bytes()
     reader = store.open_reader(db)
-    with store.open_writer(db) as con:
-        con.execute("insert into t values (2)")
+    assert reader.execute("select count(*), min(i) from t").fetchone() == (40002, -2)
+    assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".*tmp-*"))
+    # a publish killed midway (kill -9) left its copy: the next publish deletes it
+    (tmp_path / ".s.snapshot.duckdb.tmp-999999").write_bytes(b"half a copy")
+    write_and_publish(db, "insert into t values (-3, 'fourth')")
+    store._removals[-1].wait()
+    assert not list(tmp_path.glob(".*tmp-*"))
+
+
+def update_in_place(src: Path, dst: Path, workers: int) -> int:
+    fd = os.open(dst, os.O_RDWR)
+    try:
+        return blocks.update_in_place(src, fd, workers=workers)
+    finally:
+        os.close(fd)
+
+
+def test_update_in_place_writes_the_chunks_that_differ_and_fits_the_size(tmp_path):
+    chunk = blocks.CHUNK_BYTES
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    data = bytearray(os.urandom(5 * chunk + 100))
+    dst.write_bytes(bytes(data) + os.urandom(3 * chunk))  # longer: cut to the source's size
+    data[2 * chunk + 7] ^= 0xFF
+    data[-1] ^= 0xFF
+    src.write_bytes(bytes(data))
+    assert update_in_place(src, dst, workers=2) == chunk + 100  # the 3rd chunk, the short last
+    assert dst.read_bytes() == src.read_bytes()
+    src.write_bytes(bytes(data) + os.urandom(chunk))  # longer
+    # the old short last chunk, now whole, and the rest
+    assert update_in_place(src, dst, workers=3) == chunk + 100
+    assert dst.read_bytes() == src.read_bytes()
+
+
+def test_a_reader_on_the_spare_makes_publish_copy_the_store_instead(tmp_path):
+    db = tmp_path / "s.duckdb"
+    snap, spare = store.snapshot_path(db), store.spare_path(store.snapshot_path(db))
+    write_and_publish(db, "create table t as select 1 as x")
+    first = snap.stat().st_ino
+    reader = store.open_reader(db)  # on the first snapshot, left open (a long `listening sql`)
+    write_and_publish(db, "insert into t values (2)")
+    assert spare.stat().st_ino == first
+    write_and_publish(db, "insert into t values (3)")
+    # DuckDB's shared lock on the spare: publish copied the store and left the file alone
+    assert snap.stat().st_ino != first
     removal = store._removals[-1]
     assert removal.args[:3] == ["rm", "-f", "--"]
-    assert [Path(a).name for a in removal.args[3:]] == [f".old-s.snapshot.duckdb.{os.getpid()}"]
-    assert removal.wait() == 0
-    assert not list(tmp_path.glob(".old-*"))
-    assert reader.execute("select count(*) from t").fetchone() == (1,)  # its file is still open
-    assert store.open_reader(db).execute("select count(*) from t").fetchone() == (2,)
-    # wait=True (after an erasure): the old snapshot is gone when publish returns
+    assert [Path(a).name for a in removal.args[3:]] == [
+        f".old-s.snapshot.duckdb.spare.{os.getpid()}"
+    ]
+    assert removal.wait() == 0  # deleted in a process of its own; the reader keeps its file
+    assert reader.execute("select count(*) from t").fetchone() == (1,)
+    assert store.open_reader(db).execute("select count(*) from t").fetchone() == (3,)
+    reader.close()
+
+
+def test_publish_after_an_erasure_keeps_no_old_snapshot(tmp_path):
+    db = tmp_path / "s.duckdb"
+    spare = store.spare_path(store.snapshot_path(db))
+    write_and_publish(db, "create table t as select 1 as x")
+    write_and_publish(db, "insert into t values (2)")
+    assert spare.exists()
+    # wait=True (after an erasure): no spare, and the old snapshots are gone on return
     store.publish(db, wait=True)
-    assert store._removals[-1].returncode == 0 and not list(tmp_path.glob(".old-*"))
+    assert store._removals[-1].returncode == 0
+    assert not spare.exists() and not list(tmp_path.glob(".old-*"))
+    assert store.snapshot_path(db).read_bytes() == db.read_bytes()
+
+
+def two_versions_of_a_store(tmp_path: Path) -> tuple[Path, Path]:
+    """A DuckDB store, and a copy of it taken before inserts, updates, deletes and a new table."""
+    db, before = tmp_path / "s.duckdb", tmp_path / "before.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table a as select range as i, md5(range::varchar) as s from range(300000)")
+    con.execute("create table b as select range as i, repeat('b', 50) as s from range(300000)")
+    con.close()
+    before.write_bytes(db.read_bytes())
+    con = duckdb.connect(str(db))
+    con.execute("insert into a select range, 'new' from range(300000, 320000)")
+    con.execute("update b set s = 'changed' where i % 1000 = 0")
+    con.execute("delete from a where i < 1000")
+    con.execute("create table c as select range as i from range(1000)")
+    con.close()
+    return db, before
+
+
+def test_duckdb_blocks_with_the_same_checksum_hold_the_same_bytes(tmp_path):
+    """The layout ``blocks`` relies on, checked on the locked DuckDB version."""
+    db, before = two_versions_of_a_store(tmp_path)
+    new, old = db.read_bytes(), before.read_bytes()
+    fd = os.open(db, os.O_RDONLY)
+    try:
+        size = blocks._block_size(fd, len(new))
+    finally:
+        os.close(fd)
+    assert size == 256 * 1024 and new[8:12] == b"DUCK"
+    same = []
+    for at in range(blocks.HEADER_BYTES, min(len(new), len(old)), size):
+        same_checksum = new[at : at + 8] == old[at : at + 8]
+        assert same_checksum == (new[at : at + size] == old[at : at + size])
+        same.append(same_checksum)
+    assert any(same) and not all(same)
+
+
+def test_update_in_place_copies_the_blocks_whose_checksums_differ(tmp_path):
+    db, before = two_versions_of_a_store(tmp_path)
+    size = 256 * 1024
+    new, old = db.read_bytes(), before.read_bytes()
+    changed = sum(
+        new[at : at + size] != old[at : at + size]
+        for at in range(blocks.HEADER_BYTES, len(new), size)
+    )
+    assert update_in_place(db, before, workers=2) == blocks.HEADER_BYTES + changed * size
+    assert before.read_bytes() == new
+
+
+def test_a_block_with_a_checksum_but_other_bytes_makes_it_compare_everything(tmp_path):
+    """Should a DuckDB version write blocks whose first 8 bytes are not their checksum, the
+    sampled blocks catch it and the files are compared whole."""
+    db, before = two_versions_of_a_store(tmp_path)
+    size = 256 * 1024
+    new, old = db.read_bytes(), bytearray(before.read_bytes())
+    for at in range(blocks.HEADER_BYTES, len(old), size):
+        if new[at : at + size] == old[at : at + size]:
+            old[at + 100] ^= 0xFF  # same first 8 bytes, other content
+    before.write_bytes(bytes(old))
+    update_in_place(db, before, workers=2)
+    assert before.read_bytes() == new

@@ -192,7 +192,8 @@ def _record_campaigns(config, db: Path, campaigns: list[dict]) -> None:
 
 
 def _reset(db: Path) -> None:
-    for p in (db, store.snapshot_path(db), db.with_name(db.name + ".wal")):
+    snapshot = store.snapshot_path(db)
+    for p in (db, snapshot, store.spare_path(snapshot), db.with_name(db.name + ".wal")):
         p.unlink(missing_ok=True)
     shutil.rmtree(store.staging_dir(db), ignore_errors=True)
 
