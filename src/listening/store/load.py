@@ -36,7 +36,8 @@ class LoadStats:
 
 
 def pending_units(staging: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
-    """Complete, not yet loaded units (their state files), oldest run first."""
+    """Complete, not yet loaded units (their state files, or the names they would have when
+    staged together: ``staging.read_units`` reads both), oldest run first."""
     units = staged.complete_units(staging)
     if not units:
         return []
@@ -85,7 +86,7 @@ def load_staged(
         if any_documents:  # else (a re-poll where all was 304) no scan of raw.documents
             apply_at_load(con, config, now)
             stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
-        states = [staged.read_unit(state_path) for state_path in units]
+        states = staged.read_units(units)
         latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
         con.execute(
             "insert into raw.staged_files select unnest(?::varchar[]), unnest(?::varchar[]), "
