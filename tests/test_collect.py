@@ -6,6 +6,7 @@ Every source here is served by a real HTTP server on 127.0.0.1 (tests/feedserver
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -656,6 +657,88 @@ def test_a_fetch_killed_mid_run_loses_no_staged_unit_and_loads_no_half(tmp_path,
     assert rows["slow"]["n_documents"] == 0 and rows["slow"]["last_fetch_at"] is None
     _, stats = collect(tmp_path, NOW + timedelta(minutes=1))
     assert health(config)["slow"]["n_documents"] == 2
+
+
+def test_units_without_documents_are_staged_together_and_load_as_files_of_their_own(tmp_path, blog):
+    """A re-poll's units that bring no documents (every answer a 304, or an error) are staged
+    in ONE .states.jsonl instead of a state file each; a unit with documents keeps its own
+    files. Loaded, they store what files of their own would have stored."""
+    import shutil
+
+    from listening.collect import staging
+
+    base = blog.base_url
+    blog.static("/other/feed/", blog_feed(f"{base}/other", n_comments=0), etag='"o1"')
+    sources = {
+        "Blog de Greg": blog.url("/greg/feed/"),  # a feed and a thread: both 304
+        "Autre": blog.url("/other/feed/"),  # changes: documents
+        "Absent": blog.url("/absent/feed/"),  # 404: an error
+    }
+    first = tmp_path / "together"
+    first.mkdir()
+    write_config(first / "listening.toml", sources)
+    collect(first)
+    blog.static("/other/feed/", blog_feed(f"{base}/other", n_comments=1), etag='"o2"')
+    later = NOW + timedelta(days=1)
+    config = load_config(first / "listening.toml")
+    plan = pipeline.plan_collect(config, config.store_path, later)
+    results = pipeline.fetch_planned(config, plan, later)
+    assert sorted(r.n_documents > 0 for r in results) == [False, False, True]
+    (together,) = plan.parent.glob(f"*{staging.STATES}")
+    assert len(together.read_bytes().splitlines()) == 2
+    (own,) = plan.parent.glob(f"*{staging.STATE}")
+    assert own.with_name(own.name.replace(staging.STATE, staging.DOCUMENTS)).exists()
+
+    # The same run with a state file for each unit, as staging wrote it before.
+    alone = tmp_path / "alone"
+    shutil.copytree(first, alone)
+    run_dir = alone / plan.parent.relative_to(first)
+    for line in together.read_bytes().splitlines():
+        sid = json.loads(line)["source_id"]
+        staging.unit_path(run_dir, sid).write_bytes(line)
+    (run_dir / together.name).unlink()
+
+    loaded = []
+    for folder in (first, alone):
+        config = load_config(folder / "listening.toml")
+        stats = pipeline.load(config, config.store_path, later)
+        assert not plan.parent.exists() and stats.n_units == 3
+        with store.open_writer(config.store_path) as con:
+            loaded.append(
+                [
+                    con.execute(f"select * from {table} order by all").fetchall()
+                    for table in ("raw.sources", "raw.staged_files", "raw.documents")
+                ]
+            )
+    assert loaded[0] == loaded[1]
+    assert len(loaded[0][1]) == 6  # raw.staged_files: 2 runs of 3 units
+
+
+def test_a_unit_staged_alone_and_together_loads_once_from_its_own_file(tmp_path):
+    """A fetch retried in the same run may stage a unit twice: in a state file of its own
+    and in a .states.jsonl. It is one unit, read from its own file (which may come with
+    documents)."""
+    from listening.collect import staging
+    from listening.collect.state import SourceState
+
+    def unit(sid: str) -> staging.Unit:
+        source = {"name": sid, "url": f"https://{sid}.example/feed/", "kind": "feed"}
+        return staging.Unit(
+            {**source, "channel": "blog"}, SourceState(url=source["url"], source_id=sid)
+        )
+
+    run_dir = tmp_path / "staging" / "20261126T080000Z-abcdef"
+    run_dir.mkdir(parents=True)
+    staging.write_unit(run_dir, unit("a"), [], [], NOW)
+    staging.write_states(
+        run_dir,
+        [staging.unit_state(unit(sid), [], 0, NOW + timedelta(hours=1)) for sid in ("a", "b")],
+    )
+    paths = staging.complete_units(tmp_path / "staging")
+    assert paths == [staging.unit_path(run_dir, "a"), staging.unit_path(run_dir, "b")]
+    a, b = staging.read_units(paths)
+    assert (a.source_id, a.fetched_at) == ("a", NOW.isoformat())
+    assert (b.source_id, b.fetched_at) == ("b", (NOW + timedelta(hours=1)).isoformat())
 
 
 def _edited_feed(base: str, version: int) -> bytes:

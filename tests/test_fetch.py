@@ -162,6 +162,48 @@ def test_slow_drip_response_head_fails_at_the_total_deadline(feed_server):
     assert 0.4 < result.elapsed < 1.5 and result.status is None
 
 
+def test_fetches_wait_for_their_response_heads_with_no_thread_of_their_own(feed_server):
+    """The response head's deadline is watched by one thread for every fetch: a 304 (no
+    body, so no body watchdog) starts no thread, where a timer per fetch started one each."""
+    url = feed_server.static("/feed.xml", RSS, etag='"v1"')
+    f = fetcher(total_timeout=30)
+    assert f.fetch(url, etag='"v1"').not_modified  # the watchdog runs from now on
+    started = []
+
+    def trace(frame, event, arg):  # called once in every thread started from now on
+        started.append(threading.current_thread().name)
+
+    threading.settrace(trace)
+    try:
+        results = [f.fetch(url, etag='"v1"') for _ in range(20)]
+    finally:
+        threading.settrace(None)
+    assert all(r.not_modified for r in results)
+    assert started == []
+
+
+def test_the_head_watchdog_wakes_late_heads_only():
+    """A head not there at its deadline has its socket shut down; a disarmed one (its head
+    came, and the connection may serve the next request) is never touched afterwards."""
+    from listening.collect.guard import _HeadWatch
+
+    watch = _HeadWatch()
+    served, served_peer = socket.socketpair()
+    late, late_peer = socket.socketpair()
+    at = time.monotonic() + 0.2
+    watch.disarm(watch.arm(at, served))
+    watch.arm(at, late)
+    late.settimeout(10)
+    assert late.recv(1) == b""  # shut down at the deadline, however long the peer is silent
+    served_peer.sendall(b"x")
+    served.settimeout(10)
+    assert served.recv(1) == b"x"  # still open after the same deadline
+    served.sendall(b"y")
+    assert served_peer.recv(1) == b"y"
+    for s in (served, served_peer, late, late_peer):
+        s.close()
+
+
 def test_silent_server_fails_at_the_read_timeout(feed_server):
     url = feed_server.static("/feed.xml", RSS, delay=2.0)
     result = fetcher(read_timeout=0.3).fetch(url)

@@ -11,16 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from listening import store
-from listening.analyze.run import AnalyzeStats, analyze
 from listening.collect.crawl import fetch_units, parser_pool
 from listening.collect.plan import due_units, sync_sources
 from listening.collect.staging import Unit, new_run_id, read_plan, write_plan
 from listening.collect.work import UnitResult
 from listening.config import Config
-from listening.marts.build import BuildStats, build
 from listening.store.load import LoadStats, load_staged
+
+if TYPE_CHECKING:  # imported by the stages that use them: a collect loads neither
+    from listening.analyze.run import AnalyzeStats
+    from listening.marts.build import BuildStats
 
 Say = Callable[[str], None]
 
@@ -135,7 +138,10 @@ def collect(
             if on_progress:
                 on_progress(name, done, len(units))
 
-        stats.results = fetch_planned(config, plan_path, now, on_progress=progress, parsers=parsers)
+        # The units read once: ``fetch_planned`` would read the plan again.
+        stats.results = fetch_units(
+            units, config, plan_path.parent, now, on_progress=progress, parsers=parsers
+        )
     stats.n_parser_processes = parsers.n_started
     stats.n_fetches = sum(r.n_fetches for r in stats.results)
     stats.n_not_modified = sum(r.n_not_modified for r in stats.results)
@@ -159,6 +165,7 @@ def analyze_stage(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeStats:
     from listening.analyze.adapter import describe, needs_training, train
+    from listening.analyze.run import analyze
 
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
@@ -190,6 +197,8 @@ def build_stage(
 ) -> BuildStats:
     """Build as of ``as_of`` (default: today in settings.timezone, as of ``now``); only what
     changed since the last build unless ``full``."""
+    from listening.marts.build import build
+
     with store.open_writer(db, on_wait=say) as con:
         _ingest_pending(con, db, now or _now())
         stats = build(con, config, now or _now(), as_of=as_of, on_progress=on_progress, full=full)
@@ -248,6 +257,7 @@ def forget(
     """Erase a person (``listening.store.erasure.forget``), rebuild the marts without them, rewrite
     the store file and publish the snapshot, all under the writer lock."""
     from listening.errors import ListeningError
+    from listening.marts.build import build
     from listening.store import erasure
 
     if not db.exists():

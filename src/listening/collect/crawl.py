@@ -2,7 +2,8 @@
 
 One fetching side (threads, per-host and total caps on connections) hands bodies to parser
 processes; each unit's bookkeeping is a ``listening.collect.work.UnitWork``, and each unit is
-written to the staging folder (``listening.collect.staging``) as soon as its last parse is done.
+written to the staging folder (``listening.collect.staging``) as soon as its last parse is done,
+except the units that brought no documents: their states are written together at the end.
 Fetching never touches the store.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from listening.collect.parsetask import Parsed, parse_body
-from listening.collect.staging import Unit
+from listening.collect.staging import Unit, write_states
 from listening.collect.work import UnitResult, UnitWork
 from listening.config import Config
 
@@ -36,8 +37,9 @@ def fetch_units(
     on_progress: Callable[[str], None] | None = None,
     parsers=None,
 ) -> list[UnitResult]:
-    """Fetch every due feed of ``units`` and stage each unit as soon as it is parsed; never
-    raises for web problems.
+    """Fetch every due feed of ``units`` and stage each unit as soon as it is parsed (those with
+    no documents together, at the end: ``staging.write_states``); never raises for web
+    problems.
 
     One fetching side (threads, per-host and total caps on connections) hands bodies to
     ``settings.fetch_processes`` parser processes (0: one per CPU core; 1: parse here), so
@@ -60,7 +62,11 @@ def fetch_units(
         if parsers is not None
         else parser_pool(config, n_bodies) as parsers,
     ):
-        _Run(queue, parsers, run_dir, on_progress).collect(works)
+        run = _Run(queue, parsers, run_dir, on_progress)
+        try:
+            run.collect(works)
+        finally:  # what was done is staged, even if the loop broke
+            write_states(run_dir, run.together)
     return [w.result for w in works]
 
 
@@ -108,6 +114,8 @@ class _Run:
         self.parsing: dict[Future, tuple[UnitWork, Any, Any, str]] = {}
         self.robots: dict[str, bytes | None] = {}  # origin -> robots.txt (None: disallow all)
         self.robots_waiting: dict[str, list[tuple[UnitWork, Any]]] = {}
+        # The state records of the units that brought no documents: staged together at the end.
+        self.together: list[bytes] = []
         # Bodies in memory at once: those being fetched or parsed, plus a few waiting parsers.
         self.max_bodies = queue.limit_total + 2 * getattr(parsers, "n_workers", 1)
 
@@ -221,7 +229,7 @@ class _Run:
         # The next fetches start before this unit's files are written: writing waits for the
         # GIL behind the fetching threads (about 1 ms a file), and the fetches need not wait.
         self._start_fetches()
-        work.stage(self.run_dir)
+        work.stage(self.run_dir, self.together)
         if self.on_progress:
             self.on_progress(work.unit.name)
 

@@ -6,6 +6,13 @@ into ``<source_id>.documents.jsonl`` (one JSON document per line; absent when no
 and then ``<source_id>.state.json``, whose atomic rename marks the unit complete.
 ``listening.store.load`` moves complete units into the store. So a crash between fetch and load
 loses nothing, and fetch can run on another machine that shares the folder.
+
+A unit that brought no documents (every answer a 304, or an error) has only its new state to
+give: such units are staged together at the end of a fetch, one state a line in ONE
+``<token>.states.jsonl`` (its atomic rename marks them all complete), instead of a file each:
+creating, renaming, reading and deleting a file costs the kernel about as much as the whole
+re-poll of a source that answered 304. A crash before that file is written loses no data:
+those sources are due still, and the next collect fetches them again.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from listening.collect.state import SourceState
 PLAN = "plan.json"
 STATE = ".state.json"
 DOCUMENTS = ".documents.jsonl"
+STATES = ".states.jsonl"  # the states of units with no documents, one a line
 
 
 def new_run_id(now: datetime) -> str:
@@ -83,7 +91,7 @@ def planned_source_ids(run_dir: Path) -> list[str]:
     try:
         return [u["main"]["source_id"] for u in json.loads((run_dir / PLAN).read_text("utf-8"))]
     except (OSError, ValueError, KeyError, TypeError):
-        return [p.name.removesuffix(STATE) for p in run_dir.glob(f"*{STATE}")]
+        return [p.name.removesuffix(STATE) for p in _unit_paths(run_dir)]
 
 
 # -- one unit: written by fetch, read by load ------------------------------------------------------
@@ -109,8 +117,6 @@ def write_unit(
     fetched_at: datetime,
 ) -> None:
     """Write documents, then state: the state file's rename marks the unit complete."""
-    import msgspec
-
     sid = unit.main.source_id
     if documents:  # none (all 304, or an error): no documents file at all
         docs_path = run_dir / f"{sid}{DOCUMENTS}"
@@ -118,22 +124,41 @@ def write_unit(
         with open(tmp, "wb") as fh:
             fh.write(b"\n".join(documents) + b"\n")
         os.replace(tmp, docs_path)
-    state = {
-        "source": unit.source,
-        "source_id": sid,
-        "main": unit.main.to_json(),
-        "children": [c.to_json() for c in children],
-        "n_documents": len(documents),
-        "fetched_at": fetched_at.isoformat(),
-    }
     state_path = unit_path(run_dir, sid)
     tmp = state_path.with_suffix(".tmp")
-    tmp.write_bytes(msgspec.json.encode(state))
+    tmp.write_bytes(unit_state(unit, children, len(documents), fetched_at))
     os.replace(tmp, state_path)
 
 
-def read_unit(state_path: Path) -> StagedUnit:
-    d = json.loads(state_path.read_text("utf-8"))
+def unit_state(
+    unit: Unit, children: Iterable[SourceState], n_documents: int, fetched_at: datetime
+) -> bytes:
+    """A unit's state record, as its state file or a line of a ``.states.jsonl`` holds it."""
+    import msgspec
+
+    state = {
+        "source": unit.source,
+        "source_id": unit.main.source_id,
+        "main": unit.main.to_json(),
+        "children": [c.to_json() for c in children],
+        "n_documents": n_documents,
+        "fetched_at": fetched_at.isoformat(),
+    }
+    return msgspec.json.encode(state)
+
+
+def write_states(run_dir: Path, states: list[bytes]) -> None:
+    """Stage units that brought no documents together: their state records (``unit_state``)
+    in one ``.states.jsonl``, whose atomic rename marks them all complete."""
+    if not states:
+        return
+    path = run_dir / f"{secrets.token_hex(6)}{STATES}"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(b"\n".join(states) + b"\n")
+    os.replace(tmp, path)
+
+
+def _staged_unit(d: dict[str, Any]) -> StagedUnit:
     return StagedUnit(
         d["source"],
         d["source_id"],
@@ -142,6 +167,38 @@ def read_unit(state_path: Path) -> StagedUnit:
         d.get("n_documents", 0),
         d.get("fetched_at", ""),
     )
+
+
+def read_units(state_paths: list[Path]) -> list[StagedUnit]:
+    """The states of complete units (paths from ``complete_units``), in the same order."""
+    together = {p for p in state_paths if not p.exists()}  # no file of its own
+    batched: dict[Path, dict[str, Any]] = {}
+    for run_dir in {p.parent for p in together}:
+        batched.update(_batched_states(run_dir))
+    return [_staged_unit(batched[p] if p in together else _read_json(p)) for p in state_paths]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text("utf-8"))
+
+
+def _batched_states(run_dir: Path) -> dict[Path, dict[str, Any]]:
+    """The units staged together in a run's ``.states.jsonl`` files, by the path their own
+    state file would have (the first record of a unit staged twice, as a retried fetch
+    may)."""
+    states: dict[Path, dict[str, Any]] = {}
+    for batch in sorted(run_dir.glob(f"*{STATES}")):
+        for line in batch.read_bytes().splitlines():
+            if line.strip():
+                d = json.loads(line)
+                states.setdefault(unit_path(run_dir, d["source_id"]), d)
+    return states
+
+
+def _unit_paths(run_dir: Path) -> list[Path]:
+    """A run's complete units: its state files, and the units staged together (named by the
+    state file each would have; a unit with a file of its own is that file)."""
+    return sorted({*run_dir.glob(f"*{STATE}"), *_batched_states(run_dir)})
 
 
 def unit_path(run_dir: Path, sid: str) -> Path:
@@ -160,8 +217,9 @@ def documents_path(state_path: Path) -> Path:
 
 
 def complete_units(staging: Path) -> list[Path]:
-    """Every complete unit's state file, oldest run first."""
-    return sorted(staging.glob(f"*/*{STATE}")) if staging.is_dir() else []
+    """Every complete unit's state file, oldest run first; a unit staged in a
+    ``.states.jsonl`` is named by the state file it would have (``read_units`` reads both)."""
+    return [p for run in sorted(runs(staging)) for p in _unit_paths(run)]
 
 
 def document_files(staging: Path) -> list[Path]:

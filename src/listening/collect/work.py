@@ -171,10 +171,14 @@ class UnitWork:
         if not result.ok and not main and result.error:
             self.result.errors.append(result.error)
 
-    def stage(self, run_dir: Path) -> None:
-        """Write the unit's staging files; its documents leave memory."""
+    def stage(self, run_dir: Path, together: list[bytes] | None = None) -> None:
+        """Write the unit's staging files; its documents leave memory. A unit with no
+        documents goes into ``together`` if given (``staging.write_states`` writes them)."""
         documents = list(self.documents.values())
-        staging.write_unit(run_dir, self.unit, self.threads.staged(), documents, self.now)
+        if not documents and together is not None:
+            together.append(staging.unit_state(self.unit, self.threads.staged(), 0, self.now))
+        else:
+            staging.write_unit(run_dir, self.unit, self.threads.staged(), documents, self.now)
         self.result.n_documents = len(documents)
         self.documents = {}
         self.is_staged = True

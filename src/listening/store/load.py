@@ -36,12 +36,24 @@ class LoadStats:
 
 
 def pending_units(staging: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
-    """Complete, not yet loaded units (their state files), oldest run first."""
+    """Complete, not yet loaded units (their state files, or the names they would have when
+    staged together: ``staging.read_units`` reads both), oldest run first."""
     units = staged.complete_units(staging)
     if not units:
         return []
-    loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
+    loaded = _loaded_keys(con, {path.parent.name for path in units})
     return [path for path in units if staged.unit_key(path) not in loaded]
+
+
+def _loaded_keys(con: duckdb.DuckDBPyConnection, run_ids: set[str]) -> set[str]:
+    """The loaded units (``staging.unit_key``) of these runs only: ``raw.staged_files`` keeps
+    every unit ever loaded (5M rows after a year of half-hourly runs of 300 sources: 2.5 s
+    to read whole, twice a load, against a few milliseconds for the runs in the folder)."""
+    rows = con.execute(
+        "select staged_file from raw.staged_files where run_id = any(?::varchar[])",
+        [sorted(run_ids)],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 _DOC_COLUMNS = {
@@ -85,7 +97,7 @@ def load_staged(
         if any_documents:  # else (a re-poll where all was 304) no scan of raw.documents
             apply_at_load(con, config, now)
             stats.n_documents_new, stats.n_documents_updated = _upsert_documents(con)
-        states = [staged.read_unit(state_path) for state_path in units]
+        states = staged.read_units(units)
         latest = _apply_states(con, states, now)  # source_id -> its newest state, in run order
         con.execute(
             "insert into raw.staged_files select unnest(?::varchar[]), unnest(?::varchar[]), "
@@ -330,7 +342,7 @@ def _cleanup(staging: Path, con: duckdb.DuckDBPyConnection) -> None:
     runs = staged.runs(staging)
     if not runs:
         return
-    loaded = {r[0] for r in con.execute("select staged_file from raw.staged_files").fetchall()}
+    loaded = _loaded_keys(con, {run.name for run in runs})
     for run in runs:
         planned = staged.planned_source_ids(run)
         done = all(staged.unit_key(staged.unit_path(run, sid)) in loaded for sid in planned)
