@@ -47,8 +47,8 @@ SCOPE_KEYS = {
 
 # The relations whose rows before the change fill_scope reads (``<name>__old``): the people,
 # threads and days a changed row left. Copying the old rows of the others would be wasted:
-# the filter reads every column of the table (mention_search's folded texts: about 1 s at 3M
-# documents, measured when it also kept the texts as written).
+# the filter reads every column of the table (mention_search, when it kept the folded texts
+# and the texts as written: about 1 s at 3M documents).
 KEEPS_OLD_ROWS = ("stg_documents", "stg_mentions")
 
 
@@ -280,7 +280,12 @@ def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
     """Bring ``raw.folded_texts`` in line with the documents that name a brand: fold the new
     and changed texts (``fold_text``), delete the folds of texts gone or changed. A full build
     checks every document; an incremental one those of the mentions in ``scope_mention_id``
-    (a changed text is analysed again, so its mentions are in the scope)."""
+    (a changed text is analysed again, so its mentions are in the scope).
+
+    Each fold keeps its document's ``published_at`` (a document dated again is folded again),
+    and new folds are appended in publication order: the text search joins them on
+    ``(document_id, published_at)``, and the scan skips the row groups outside its period
+    (migration 015)."""
     checked = (
         "select document_id from raw.folded_texts union select document_id from raw.mentions"
         if is_full
@@ -291,7 +296,7 @@ def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
     con.execute(
         """
         create or replace temp table fold_current as
-        select document_id, hash(text, title) as text_hash,
+        select document_id, hash(text, title) as text_hash, published_at,
         from raw.documents
         semi join raw.mentions using (document_id)
         semi join fold_checked using (document_id)
@@ -305,16 +310,20 @@ def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
             and not exists (
                 select 1 from fold_current as c
                 where c.document_id = f.document_id and c.text_hash = f.text_hash
+                    and c.published_at = f.published_at
             )
         """
     )
     con.execute(
         """
         insert into raw.folded_texts
-        select c.document_id, c.text_hash, fold_text(d.text), fold_text(coalesce(d.title, '')),
+            (document_id, text_hash, published_at, text_folded, title_folded)
+        select c.document_id, c.text_hash, c.published_at,
+            fold_text(d.text), fold_text(coalesce(d.title, '')),
         from fold_current as c
         join raw.documents as d using (document_id)
         anti join raw.folded_texts as f using (document_id)
+        order by c.published_at, c.document_id
         """
     )
 
