@@ -29,16 +29,21 @@ kept as (
 -- joined on published_at too, the scan reads only the row groups of the kept
 -- rows' period (the min/max of the join's keys). A fold's published_at is its
 -- document's at the build, as the mart's is (listening.marts.incremental).
+-- The test names k.published_at (never null) so that it stays above the
+-- join: pushed below it, it would search every text of the period, of every
+-- brand and label (3M documents, a brand's 90 days: 2x to 3x slower).
 matched as (
-    select document_id, published_at,
-    from raw.folded_texts
-    where contains(text_folded, fold_text($q))
-        or contains(title_folded, fold_text($q))
+    select k.mention_id,
+    from kept as k
+    inner join raw.folded_texts as f using (document_id, published_at)
+    where contains(f.text_folded, fold_text($q))
+        or contains(f.title_folded, fold_text($q))
+        or k.published_at is null
 )
 
 select * from kept
 where $q::varchar is null
 union all
 select * from kept
-semi join matched using (document_id, published_at)
+semi join matched using (mention_id)
 where $q::varchar is not null
