@@ -5,6 +5,7 @@ streams in batches and writes what ``DataFrame.to_csv`` wrote."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -233,6 +234,29 @@ def test_queries_answer_as_before(data, name, change):
     assert got.equals(before)
     assert name == "mention_facets" or "prix" in change.values() or len(got)
     assert "text" not in got or got["text"].notna().all()
+
+
+def test_the_text_search_reads_the_texts_of_the_kept_rows_only(data):
+    """The search's contains() runs on the folds joined to the rows the other filters keep,
+    not on every fold of the period (of every brand and label) before the join."""
+    sql, args = data._prepare("mentions_count", {**FILTERS, "brand": "Acme", "q": "livraison"})
+    con = data._open(data.current())
+    try:
+        plan = json.loads(con.execute("explain (format json) " + sql, args).fetchall()[0][1])
+    finally:
+        con.close()
+
+    def folds_scans(node, parent):
+        if "folded_texts" in str(node.get("extra_info", {}).get("Table", "")):
+            yield node, parent
+        for child in node["children"]:
+            yield from folds_scans(child, node)
+
+    scans = [pair for root in plan for pair in folds_scans(root, None)]
+    assert scans
+    for scan, parent in scans:
+        assert "contains" not in json.dumps(scan["extra_info"])
+        assert parent["name"] != "FILTER" or "contains" not in json.dumps(parent["extra_info"])
 
 
 def test_the_pages_show_each_mentions_own_title_and_text(data):
