@@ -9,6 +9,11 @@
 -- again) and appends new folds in publication order. The folds kept here
 -- are copied, one per mention of their document, in that order; those of
 -- documents gone are dropped (the build would delete them).
+-- The copy sorts the folded texts (about 600 MB at 3M documents): at the
+-- build's memory limit (listening.marts.build), which spills the sort to
+-- disk, not DuckDB's default of 80 % of the RAM (2.25 GB of RSS measured).
+set memory_limit = '1536MB';
+
 create table raw.folded_texts_015 (
     mention_id varchar primary key,
     brand varchar not null,
@@ -28,3 +33,5 @@ order by d.published_at, m.mention_id;
 drop table raw.folded_texts;
 
 alter table raw.folded_texts_015 rename to folded_texts;
+
+reset memory_limit;
