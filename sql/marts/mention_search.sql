@@ -1,10 +1,10 @@
 -- mention_search: one row per mention with everything the Mentions, Sujets
 -- and Voix pages filter on, in one table: no join to filter. The text
 -- search reads the folded text and title (fold_text: lower case, no accents)
--- from raw.folded_texts, which the build refreshes first (listening.marts),
--- for the rows the other filters keep: the folds are stored in publication
--- order, so the search's join on (document_id, published_at) skips the row
--- groups outside its period (migration 015). Neither the folds nor the text
+-- from raw.folded_texts, which the build refreshes first (listening.marts):
+-- one fold per mention with its brand, stored in publication order, so the
+-- search reads the texts of its brand and period only and joins them by
+-- mention_id (migration 015). Neither the folds nor the text
 -- and title as written are copied here (the pages read the texts from
 -- raw.documents, by document_id, for the rows they show or export): copying,
 -- sorting and compressing 1M folded texts took about 3/4 of this step (3M
