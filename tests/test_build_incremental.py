@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from listening import store
 from listening.marts import build
 from tests.test_marts import MARTS, NOW, World
 
@@ -212,9 +213,8 @@ def test_what_forces_a_full_build():
 
 
 def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():
-    """raw.folded_texts keeps one fold per document naming a brand: an edited text is folded
-    again (an erasure redacts names: the old fold must go), a document that no longer names
-    a brand loses its fold."""
+    """raw.folded_texts keeps one fold per mention: an edited text is folded again (an erasure
+    redacts names: the old fold must go), a mention gone loses its fold."""
     w = World()
     a = w.doc(NOW, "A", title="Élève")
     w.mention(a, "Acme", "positive")
@@ -222,9 +222,16 @@ def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():
     w.mention(b, "Acme", "positive")
     w.con.execute("update raw.documents set text = 'Livraison RATÉE' where document_id = ?", [a])
     w.build()
-    assert w.rows("select * exclude (text_hash) from raw.folded_texts order by 1") == [
-        {"document_id": a, "text_folded": "livraison ratee", "title_folded": "eleve"},
-        {"document_id": b, "text_folded": "texte", "title_folded": ""},
+    assert w.rows(
+        "select * exclude (text_hash, published_at) from raw.folded_texts order by 1"
+    ) == [
+        {
+            "mention_id": f"m-{a}-Acme",
+            "brand": "Acme",
+            "text_folded": "livraison ratee",
+            "title_folded": "eleve",
+        },
+        {"mention_id": f"m-{b}-Acme", "brand": "Acme", "text_folded": "texte", "title_folded": ""},
     ]
     # an edited text is analysed again (its mention rewritten): the fold follows
     w.con.execute("update raw.documents set text = 'Marie Curie' where document_id = ?", [a])
@@ -234,12 +241,87 @@ def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():
     )
     w.con.execute("delete from raw.mentions where document_id = ?", [b])
     assert not w.build().is_full
-    assert w.rows("select document_id, text_folded from raw.folded_texts") == [
-        {"document_id": a, "text_folded": "marie curie"}
+    assert w.rows("select mention_id, text_folded from raw.folded_texts") == [
+        {"mention_id": f"m-{a}-Acme", "text_folded": "marie curie"}
     ]
     assert w.rows(
-        "select text, text_folded from mention_search join raw.documents using (document_id)"
+        "select text, text_folded from mention_search "
+        "join raw.folded_texts using (mention_id, published_at) "
+        "join raw.documents using (document_id)"
     ) == [{"text": "Marie Curie", "text_folded": "marie curie"}]
+
+
+def test_folds_follow_their_documents_dates_in_publication_order():
+    """The search reads the folds of a brand and period (their scan skips the row groups
+    outside it): each fold keeps its mention's brand and its document's date (a document
+    dated again is folded again), and folds are appended in publication order."""
+    w = World()
+    docs = [w.doc(NOW - timedelta(days=d)) for d in (3, 9, 1, 7, 5)]  # collected out of order
+    for doc in docs:
+        w.mention(doc, "Acme", "positive")
+    w.mention(docs[1], "Globex", "negative")
+    w.build()
+    stored = "select mention_id, brand, published_at from raw.folded_texts order by rowid"
+    dated = (
+        "select mention_id, brand, d.published_at from raw.documents as d "
+        "join raw.mentions using (document_id) order by d.published_at, mention_id"
+    )
+    assert w.rows(stored) == w.rows(dated)
+    # dated again (a re-collected feed item): its fold follows, its text unchanged
+    w.con.execute(
+        "update raw.documents set published_at = published_at - interval 20 days, "
+        "change_seq = nextval('raw.document_changes') where document_id = ?",
+        [docs[2]],
+    )
+    later = [w.doc(NOW + timedelta(hours=h)) for h in (5, 2)]
+    for doc in later:
+        w.mention(doc, "Acme", "positive")
+    assert not w.build().is_full
+    assert sorted(map(tuple, (r.values() for r in w.rows(stored)))) == sorted(
+        map(tuple, (r.values() for r in w.rows(dated)))
+    )
+    # the new folds (the two later documents, then the one dated again) sit at the end, in
+    # publication order
+    assert [r["mention_id"] for r in w.rows(stored)][-3:] == [
+        f"m-{d}-Acme" for d in (docs[2], later[1], later[0])
+    ]
+    assert (
+        w.one(
+            "select count(*) from mention_search "
+            "semi join raw.folded_texts using (mention_id, brand, published_at)"
+        )
+        == len(docs) + len(later) + 1
+    )
+
+
+def test_migration_015_dates_the_folds_and_stores_them_in_publication_order():
+    """A store folded before 015 (one fold per document) keeps its folds (no text is folded
+    again): one per mention, dated and in publication order; the folds of documents gone are
+    dropped."""
+    w = World()
+    docs = [w.doc(NOW - timedelta(days=d)) for d in (3, 9, 1)]
+    for doc in docs:
+        w.mention(doc, "Acme", "positive")
+    w.mention(docs[0], "Globex", "positive")
+    w.build()
+    folds = "select mention_id, brand, published_at, text_hash, text_folded from raw.folded_texts"
+    built = w.rows(folds + " order by published_at, mention_id")
+    w.con.execute(
+        """
+        create table raw.folds_014 as
+        select any_value(document_id) as document_id, any_value(text_hash) as text_hash,
+            any_value(text_folded) as text_folded, any_value(title_folded) as title_folded,
+        from raw.folded_texts join raw.mentions using (mention_id)
+        group by document_id
+        union all select 'gone', 1, 'x', ''
+        order by document_id desc;
+        drop table raw.folded_texts;
+        alter table raw.folds_014 rename to folded_texts;
+        delete from schema_migrations where version = 15;
+        """
+    )
+    assert [m.version for m in store.migrate(w.con)] == [15]
+    assert w.rows(folds + " order by rowid") == built
 
 
 @pytest.mark.parametrize("q", ["livraison", "LIVRAISON", "Livraîson", "ratée", "RATEE"])
@@ -257,7 +339,10 @@ def test_search_ignores_case_and_accents_like_before(q):
         [q],
     ).fetchall()
     after = w.con.execute(
-        "select mention_id from mention_search where contains(text_folded, fold_text(?))", [q]
+        "select mention_id from mention_search "
+        "join raw.folded_texts using (mention_id, published_at) "
+        "where contains(text_folded, fold_text(?))",
+        [q],
     ).fetchall()
     assert after == before == [(f"m-{hit}-Acme",)]
 

@@ -1,17 +1,19 @@
 -- mention_search: one row per mention with everything the Mentions, Sujets
--- and Voix pages filter on, in one table: no join to filter, and the text and
--- title already folded (fold_text: lower case, no accents) so that a search
--- scans only the rows the brand, period, label and source filters keep, and
--- never folds text at query time. The folds come from raw.folded_texts, which
--- the build refreshes first (listening.marts). The text and title as written
--- are not copied here: the pages read them from raw.documents (by
--- document_id) for the rows they show or export; copying and compressing them
--- took about half of this step (3M documents: 42 -> 23 s of CPU).
+-- and Voix pages filter on, in one table: no join to filter. The text
+-- search reads the folded text and title (fold_text: lower case, no accents)
+-- from raw.folded_texts, which the build refreshes first (listening.marts):
+-- one fold per mention with its brand, stored in publication order, so the
+-- search reads the texts of its brand and period only and joins them by
+-- mention_id (migration 015). Neither the folds nor the text
+-- and title as written are copied here (the pages read the texts from
+-- raw.documents, by document_id, for the rows they show or export): copying,
+-- sorting and compressing 1M folded texts took about 3/4 of this step (3M
+-- documents: 18 -> 4 s of CPU).
 -- Rows are stored by day, then brand: every dashboard query names a period
 -- (and most a brand), and DuckDB skips the row groups whose min/max of day,
 -- brand or published_at fall outside it (zone maps); 3M documents: a Mentions
--- page 4x to 10x faster, for 13 s more in a full build (bench/marts.py). An
--- incremental build appends its rows at the end, still in that order.
+-- page 4x to 10x faster (bench/marts.py). An incremental build appends its
+-- rows at the end, still in that order.
 -- incremental key: mention_id
 create or replace table mention_search as
 
@@ -31,10 +33,6 @@ keys as (
 
 models as (
     select mention_id, scored_by, from mention_models
-),
-
-folds as (
-    select document_id, text_folded, title_folded, from raw.folded_texts
 ),
 
 joined as (
@@ -60,11 +58,8 @@ joined as (
         s.scored_by,
         m.aspects,
         m.is_duplicate,
-        f.text_folded,
-        f.title_folded,
     from source as m
     inner join keys as k using (document_id)
-    inner join folds as f using (document_id)
     left join models as s using (mention_id)
 )
 
@@ -104,7 +99,3 @@ comment on column mention_search.scored_by is
 comment on column mention_search.aspects is 'Aspects the text talks about.';
 comment on column mention_search.is_duplicate is
     'True for a near-identical copy of another document.';
-comment on column mention_search.text_folded is
-    'fold_text(text): lower case, accents stripped (text search).';
-comment on column mention_search.title_folded is
-    'fold_text(title), '''' without a title (text search).';

@@ -47,8 +47,8 @@ SCOPE_KEYS = {
 
 # The relations whose rows before the change fill_scope reads (``<name>__old``): the people,
 # threads and days a changed row left. Copying the old rows of the others would be wasted:
-# the filter reads every column of the table (mention_search's folded texts: about 1 s at 3M
-# documents, measured when it also kept the texts as written).
+# the filter reads every column of the table (mention_search, when it kept the folded texts
+# and the texts as written: about 1 s at 3M documents).
 KEEPS_OLD_ROWS = ("stg_documents", "stg_mentions")
 
 
@@ -277,44 +277,55 @@ def fill_numbered_changes(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
-    """Bring ``raw.folded_texts`` in line with the documents that name a brand: fold the new
-    and changed texts (``fold_text``), delete the folds of texts gone or changed. A full build
-    checks every document; an incremental one those of the mentions in ``scope_mention_id``
-    (a changed text is analysed again, so its mentions are in the scope)."""
+    """Bring ``raw.folded_texts`` in line with the mentions: fold the texts of new mentions and
+    of changed documents (``fold_text``), delete the folds of mentions gone or whose text
+    changed. A full build checks every mention; an incremental one those in
+    ``scope_mention_id`` (a changed text is analysed again, so its mentions are in the scope).
+
+    Each fold keeps its mention's brand and its document's ``published_at`` (a document dated
+    again is folded again), and new folds are appended in publication order: the text search
+    reads the folds of one brand and period (the scan skips the other row groups by their
+    min/max of ``published_at``, then reads the texts of that brand's rows only) and joins them
+    to the mart's rows by ``mention_id`` (migration 015)."""
     checked = (
-        "select document_id from raw.folded_texts union select document_id from raw.mentions"
+        "select mention_id from raw.folded_texts union select mention_id from raw.mentions"
         if is_full
-        else "select document_id from stg_mentions__old "
-        "union select document_id from stg_mentions__delta"
+        else "select mention_id from stg_mentions__old "
+        "union select mention_id from stg_mentions__delta"
     )
     con.execute(f"create or replace temp table fold_checked as {checked}")
     con.execute(
         """
         create or replace temp table fold_current as
-        select document_id, hash(text, title) as text_hash,
-        from raw.documents
-        semi join raw.mentions using (document_id)
-        semi join fold_checked using (document_id)
-        where getvariable('is_full') or collected_at >= getvariable('scope_since')
+        select m.mention_id, m.brand, d.document_id, d.published_at,
+            hash(d.text, d.title) as text_hash,
+        from raw.documents as d
+        inner join raw.mentions as m using (document_id)
+        semi join fold_checked using (mention_id)
+        where getvariable('is_full') or d.collected_at >= getvariable('scope_since')
         """
     )
     con.execute(
         """
         delete from raw.folded_texts as f
-        where document_id in (select document_id from fold_checked)
+        where mention_id in (select mention_id from fold_checked)
             and not exists (
                 select 1 from fold_current as c
-                where c.document_id = f.document_id and c.text_hash = f.text_hash
+                where c.mention_id = f.mention_id and c.text_hash = f.text_hash
+                    and c.published_at = f.published_at and c.brand = f.brand
             )
         """
     )
     con.execute(
         """
         insert into raw.folded_texts
-        select c.document_id, c.text_hash, fold_text(d.text), fold_text(coalesce(d.title, '')),
+            (mention_id, brand, published_at, text_hash, text_folded, title_folded)
+        select c.mention_id, c.brand, c.published_at, c.text_hash,
+            fold_text(d.text), fold_text(coalesce(d.title, '')),
         from fold_current as c
         join raw.documents as d using (document_id)
-        anti join raw.folded_texts as f using (document_id)
+        anti join raw.folded_texts as f using (mention_id)
+        order by c.published_at, c.mention_id
         """
     )
 
