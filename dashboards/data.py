@@ -15,6 +15,7 @@ import io
 import os
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from listening.store import pin
 
 QUERIES = Path(__file__).resolve().parent / "queries"
 ENV_DB = "LISTENING_DB"
@@ -103,8 +106,12 @@ _KEYS_LOOKED_UP = 1000
 
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    # pinned: publish never updates in place a snapshot a page is still reading (see
+    # listening.store.pin), even once another connection of this process closed it
+    fd, name = pin(snap.path)
     con = duckdb.connect(":memory:")
-    con.execute(f"attach '{str(snap.path).replace(chr(39), chr(39) * 2)}' as snap (read_only)")
+    weakref.finalize(con, os.close, fd)
+    con.execute(f"attach '{name.replace(chr(39), chr(39) * 2)}' as snap (read_only)")
     con.execute("use snap")
     # Timestamps (TIMESTAMPTZ) reach pandas in the brand team's zone, the one the marts' days
     # are in, and a timestamp cast to a date gives the local day: the zone of the latest build.

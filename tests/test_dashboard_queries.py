@@ -492,3 +492,22 @@ def test_connection_shows_timestamps_in_the_latest_builds_zone(tmp_path, monkeyp
     assert f"{opened:%d/%m/%Y %H:%M}" == (
         "02/06/2026 07:00" if expected == "Asia/Tokyo" else "01/06/2026 22:00"
     )
+
+
+def test_a_page_still_reading_a_snapshot_keeps_it_through_two_publishes(data):
+    # Each batch of a page opens and closes its own connection to the snapshot; closing one
+    # drops every classic lock this process holds on the file, DuckDB's included. The pin of
+    # the connection still open keeps publish from updating that file in place.
+    db = data.db_path()
+    snap = data.current()
+    reading = data._open(snap)
+    expected = reading.execute("select count(*), sum(hash(mention_id)) from mention_search")
+    expected = expected.fetchone()
+    data._open(snap).close()
+    for n in (1, 2):
+        with store.open_writer(db) as con:
+            con.execute(f"create table extra_{n} as select range as i from range(50000)")
+    assert data.current().inode != snap.inode
+    got = reading.execute("select count(*), sum(hash(mention_id)) from mention_search")
+    assert got.fetchone() == expected
+    reading.close()

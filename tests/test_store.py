@@ -1,5 +1,6 @@
 """Migrations (fresh, re-run, too new), the snapshot, and the writer lock."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -233,6 +234,88 @@ def test_a_reader_on_the_spare_makes_publish_copy_the_store_instead(tmp_path):
     assert reader.execute("select count(*) from t").fetchone() == (1,)
     assert store.open_reader(db).execute("select count(*) from t").fetchone() == (3,)
     reader.close()
+
+
+def test_a_reader_keeps_its_snapshot_when_another_connection_to_it_closes(tmp_path):
+    # A process loses every classic fcntl lock it holds on a file when it closes any of its
+    # descriptors of that file: the dashboards' threads open and close connections to one
+    # snapshot. The reader left open must still stop publish from updating its file.
+    db = tmp_path / "s.duckdb"
+    snap = store.snapshot_path(db)
+    write_and_publish(
+        db, "create table t as select range as i, md5(range::varchar) as s from range(200000)"
+    )
+    first, before = snap.stat().st_ino, snap.read_bytes()
+    reader = store.open_reader(db)
+    store.open_reader(db).close()
+    write_and_publish(
+        db, "drop table t", "create table t as select range as i, 'other' as s from range(200000)"
+    )
+    write_and_publish(db, "insert into t values (-1, 'z')")
+    assert snap.stat().st_ino != first  # copied, not the reader's file written in place
+    assert reader.execute("select count(*), count(distinct s) from t").fetchone() == (
+        200000,
+        200000,
+    )
+    with open(f"/proc/self/fd/{_pinned_fd(first)}", "rb") as fh:
+        assert fh.read() == before
+    reader.close()
+
+
+def _pinned_fd(inode: int) -> int:
+    """This process's descriptor of the file with that inode (the pin of a reader)."""
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.stat(f"/proc/self/fd/{name}").st_ino == inode:
+                return int(name)
+    raise AssertionError(f"no descriptor of inode {inode}")
+
+
+def test_a_spare_that_is_still_the_snapshot_is_never_written_in_place(tmp_path):
+    # a publish killed between linking the snapshot as the spare and renaming the new one
+    # over it: both names are one file, which readers may have open
+    db = tmp_path / "s.duckdb"
+    snap, spare = store.snapshot_path(db), store.spare_path(store.snapshot_path(db))
+    write_and_publish(db, "create table t as select range as i from range(100000)")
+    write_and_publish(db, "insert into t values (-1)")
+    spare.unlink()
+    os.link(snap, spare)
+    live = os.open(snap, os.O_RDONLY)  # a reader that lost its lock
+    before = snap.read_bytes()
+    try:
+        write_and_publish(db, "insert into t values (-2)")
+        assert os.pread(live, len(before) + 1, 0) == before
+    finally:
+        os.close(live)
+    store._removals[-1].wait()
+    assert snap.read_bytes() == db.read_bytes() and snap.stat().st_nlink == 1
+    assert spare.stat().st_ino != snap.stat().st_ino
+    # and the publish after it goes back to updating the spare
+    spare_inode = spare.stat().st_ino
+    write_and_publish(db, "insert into t values (-3)")
+    assert snap.stat().st_ino == spare_inode
+
+
+def test_the_updated_spare_reaches_the_disk_before_it_is_published(tmp_path, monkeypatch):
+    db = tmp_path / "s.duckdb"
+    snap = store.snapshot_path(db)
+    write_and_publish(db, "create table t as select range as i from range(100000)")
+    write_and_publish(db, "insert into t values (-1)")
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(os.fstat(fd).st_ino), real(fd)))
+    write_and_publish(db, "insert into t values (-2)")
+    assert snap.stat().st_ino in synced
+
+
+def test_a_copy_never_truncates_a_file_its_name_still_links(tmp_path):
+    src, dst, other = tmp_path / "src", tmp_path / "dst", tmp_path / "other"
+    src.write_bytes(b"new" * 1000)
+    other.write_bytes(b"read by someone")
+    os.link(other, dst)
+    store.clone_or_copy(src, dst)
+    assert dst.read_bytes() == src.read_bytes()
+    assert other.read_bytes() == b"read by someone"
 
 
 def test_publish_after_an_erasure_keeps_no_old_snapshot(tmp_path):

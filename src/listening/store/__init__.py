@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,10 +232,11 @@ def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
     only the blocks that differ (``listening.store.blocks``), then renames it over the
     snapshot. The spare is two publishes old, so that is what the last two writers changed:
     on a 3 GB store, about 250 MB after a one-day build. The spare is written only when no
-    reader has it open: every DuckDB reader holds a shared lock on its file, and publish
-    updates the spare under an exclusive lock taken without waiting. A reader still on it (a
-    long ``listening sql``, a page mid-query) makes this publish copy the whole store instead,
-    and the busy spare is deleted once its readers close it.
+    reader has it open: the project's readers pin their snapshot (``pin``), other DuckDB
+    readers hold DuckDB's shared lock on it, and publish updates the spare under an exclusive
+    lock taken without waiting. A reader still on it (a long ``listening sql``, a page
+    mid-query) makes this publish copy the whole store instead, and the busy spare is deleted
+    once its readers close it.
 
     Without a spare the copy is a reflink where the file system has them (btrfs, XFS,
     bcachefs: the copy shares the store's blocks until the writer changes them), else an
@@ -263,7 +265,7 @@ def publish(db: Path, *, locked: bool = False, wait: bool = False) -> Path:
         if not refreshed:
             if spare.exists():  # erased bytes, or a reader still on it: out of the way
                 busy = target.with_name(f"{OLD_PREFIX}{target.name}.spare.{os.getpid()}")
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     os.replace(spare, busy)
                     leftovers.append(busy)
             clone_or_copy(db, tmp)
@@ -294,33 +296,69 @@ def _refresh_spare(db: Path, spare: Path, tmp: Path) -> bool:
     whether it was done."""
     try:
         fd = os.open(spare, os.O_RDWR)
-    except FileNotFoundError:
+    except OSError:  # no spare, or one this user may not write: copy the store instead
         return False
     try:
-        if not _lock_exclusive(fd):
+        if not _lock(fd, fcntl.F_WRLCK, wait=False):
+            return False
+        if os.fstat(fd).st_nlink != 1:
+            # also the snapshot's name: a publish died between its link and its rename;
+            # updating it would write the live snapshot in place
             return False
         os.replace(spare, tmp)
         blocks.update_in_place(db, fd)
-        os.utime(fd)  # a new snapshot identity (inode, mtime, size) for the dashboards' caches
+        # A copy's new blocks reach the disk before the rename that publishes them (ext4
+        # flushes a file renamed over another), blocks rewritten in place do not: without
+        # this, a power cut could leave a snapshot of new headers over blocks of before.
+        os.fdatasync(fd)
+        # the inodes alternate between two files: a new mtime tells the dashboards' caches
+        # (inode, mtime, size) that this is another snapshot, even if no block changed
+        os.utime(fd)
         return True
     finally:
         os.close(fd)  # and the lock with it, before the file is renamed where readers look
 
 
-def _lock_exclusive(fd: int) -> bool:
-    """An exclusive lock on the whole file, taken without waiting; False while a DuckDB reader
-    has the file open (DuckDB holds a shared fcntl lock on it). On Linux an open file
-    description lock, which also sees the readers of this very process; elsewhere a classic
-    fcntl lock, which sees other processes' only."""
+def _lock(fd: int, kind: int, *, wait: bool) -> bool:
+    """A lock on the whole file (``fcntl.F_RDLCK`` shared, ``F_WRLCK`` exclusive); False when
+    another holds a conflicting one and ``wait`` is off. On Linux an open file description
+    lock: it is this descriptor's alone, conflicts with every other descriptor's lock (this
+    process's too) and with the classic fcntl locks DuckDB takes on its files (shared for a
+    reader). Elsewhere a classic lock, which sees other processes' locks only."""
     try:
         if hasattr(fcntl, "F_OFD_SETLK"):
-            whole_file = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, whole_file)
+            whole_file = struct.pack("hhqqi", kind, os.SEEK_SET, 0, 0, 0)
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if wait else fcntl.F_OFD_SETLK, whole_file)
         else:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            op = fcntl.LOCK_EX if kind == fcntl.F_WRLCK else fcntl.LOCK_SH
+            fcntl.lockf(fd, op if wait else op | fcntl.LOCK_NB)
     except OSError:
+        if wait:
+            raise
         return False
     return True
+
+
+def pin(snapshot: Path) -> tuple[int, str]:
+    """Open ``snapshot`` for a reader and hold a shared lock on it as long as the returned
+    descriptor is open; return the descriptor and the name DuckDB should attach
+    (``/proc/self/fd/N`` on Linux: this very file, whatever a publish renames over the path
+    meanwhile).
+
+    Publish updates the spare in place only when no reader holds it. DuckDB's own lock is not
+    enough to tell: a process loses all its classic fcntl locks on a file when it closes any
+    descriptor of it (another connection to the same snapshot closing, DuckDB's own check of
+    the file on attach), so a page still reading an old snapshot could have it rewritten
+    under it. This lock belongs to the descriptor alone. It waits only while a publish is
+    updating that file (it then reads the new snapshot, whole)."""
+    fd = os.open(snapshot, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _lock(fd, fcntl.F_RDLCK, wait=True)
+    except BaseException:
+        os.close(fd)
+        raise
+    proc = f"/proc/self/fd/{fd}"
+    return fd, proc if hasattr(fcntl, "F_OFD_SETLK") and os.path.exists(proc) else str(snapshot)
 
 
 OLD_PREFIX = ".old-"  # old snapshots being deleted: .old-x.snapshot.duckdb.<pid>
@@ -349,7 +387,11 @@ FICLONE = 0x40049409
 
 def clone_or_copy(src: Path, dst: Path) -> str:
     """Copy ``src`` to a new file ``dst``; return how: "reflink" or "copy"."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    # a new inode, never an old one truncated: ``dst`` may be a name left linked to a file
+    # that readers have open
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
         try:
             fcntl.ioctl(fout.fileno(), FICLONE, fin.fileno())
             return "reflink"
@@ -418,9 +460,11 @@ def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
         )
     # ATTACH rather than connect(path): duckdb.connect caches one instance per path in a
     # process, so a long-lived reader (the dashboards) would keep seeing the old snapshot.
+    fd, name = pin(snap)
     con = duckdb.connect(":memory:")
+    weakref.finalize(con, os.close, fd)  # the pin lasts as long as the connection object
     try:
-        con.execute("attach ? as listening (read_only)", [str(snap)])
+        con.execute("attach ? as listening (read_only)", [name])
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot open the snapshot {snap}: {_first_line(exc)}") from None
