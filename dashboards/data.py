@@ -15,7 +15,6 @@ import io
 import os
 import re
 import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from listening.store import pin
+from listening.store import attach_pinned
 
 QUERIES = Path(__file__).resolve().parent / "queries"
 ENV_DB = "LISTENING_DB"
@@ -106,12 +105,10 @@ _KEYS_LOOKED_UP = 1000
 
 
 def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
     # pinned: publish never updates in place a snapshot a page is still reading (see
     # listening.store.pin), even once another connection of this process closed it
-    fd, name = pin(snap.path)
-    con = duckdb.connect(":memory:")
-    weakref.finalize(con, os.close, fd)
-    con.execute(f"attach '{name.replace(chr(39), chr(39) * 2)}' as snap (read_only)")
+    attach_pinned(con, snap.path, "snap")
     con.execute("use snap")
     # Timestamps (TIMESTAMPTZ) reach pandas in the brand team's zone, the one the marts' days
     # are in, and a timestamp cast to a date gives the local day: the zone of the latest build.

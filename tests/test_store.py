@@ -2,6 +2,9 @@
 
 import contextlib
 import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -269,6 +272,83 @@ def _pinned_fd(inode: int) -> int:
             if os.stat(f"/proc/self/fd/{name}").st_ino == inode:
                 return int(name)
     raise AssertionError(f"no descriptor of inode {inode}")
+
+
+def test_a_publish_between_the_pin_and_the_attach_makes_the_reader_pin_the_new_snapshot(
+    tmp_path,
+):
+    # DuckDB opens the snapshot by its path: a publish landing between the pin and the attach
+    # would leave the reader pinning one file and reading another
+    db = tmp_path / "s.duckdb"
+    snap = store.snapshot_path(db)
+    write_and_publish(db, "create table t as select 1 as x")
+    write_and_publish(db, "insert into t values (2)")
+
+    class PublishBeforeTheFirstAttach:
+        def __init__(self, con):
+            self.con, self.attaches = con, 0
+
+        def execute(self, sql, *args):
+            if sql.startswith("attach"):
+                self.attaches += 1
+                if self.attaches == 1:
+                    write_and_publish(db, "insert into t values (3)")
+            return self.con.execute(sql, *args)
+
+    con = duckdb.connect(":memory:")
+    proxy = PublishBeforeTheFirstAttach(con)
+    store.attach_pinned(proxy, snap, "snap")
+    assert proxy.attaches == 2
+    assert con.execute("select count(*) from snap.t").fetchone() == (3,)
+    pinned = [int(fd) for fd in os.listdir("/proc/self/fd") if _pins(int(fd), snap)]
+    assert pinned  # the file the reader reads is the one it pins
+    con.close()
+
+
+def _pins(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is open on the file ``path`` names, with an OFD read lock (a pin)."""
+    with contextlib.suppress(OSError), open(f"/proc/self/fdinfo/{fd}") as fh:
+        locked = any("OFDLCK" in line and "READ" in line for line in fh)
+        return locked and store.same_file(fd, path)
+    return False
+
+
+def test_a_snapshot_held_for_writing_makes_the_reader_fail_with_a_message_not_hang(
+    tmp_path, monkeypatch
+):
+    db = tmp_path / "s.duckdb"
+    write_and_publish(db, "create table t as select 1 as x")
+    # an analyst's client with the snapshot open read-write, in a process of its own
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+            "sys.stdin.read()",
+            str(store.snapshot_path(db)),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline() == "open\n"
+    monkeypatch.setattr(store, "PIN_TIMEOUT", 0.3)
+    outcome = []
+
+    def read():
+        try:
+            store.open_reader(db)
+        except StoreError as exc:
+            outcome.append(str(exc))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive()
+    assert outcome and "holds it open for writing" in outcome[0]
+    assert "s.snapshot.duckdb" in outcome[0]
+    holder.stdin.close()
+    holder.wait()
 
 
 def test_a_spare_that_is_still_the_snapshot_is_never_written_in_place(tmp_path):

@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -339,26 +340,66 @@ def _lock(fd: int, kind: int, *, wait: bool) -> bool:
     return True
 
 
-def pin(snapshot: Path) -> tuple[int, str]:
-    """Open ``snapshot`` for a reader and hold a shared lock on it as long as the returned
-    descriptor is open; return the descriptor and the name DuckDB should attach
-    (``/proc/self/fd/N`` on Linux: this very file, whatever a publish renames over the path
-    meanwhile).
+PIN_TIMEOUT = 10.0  # seconds a reader waits for a snapshot another process holds for writing
+
+
+def pin(snapshot: Path, *, timeout: float | None = None) -> int:
+    """Open the file now at ``snapshot`` and hold a shared lock on it as long as the returned
+    descriptor is open (see ``attach_pinned``, the way readers open the snapshot).
 
     Publish updates the spare in place only when no reader holds it. DuckDB's own lock is not
     enough to tell: a process loses all its classic fcntl locks on a file when it closes any
     descriptor of it (another connection to the same snapshot closing, DuckDB's own check of
     the file on attach), so a page still reading an old snapshot could have it rewritten
-    under it. This lock belongs to the descriptor alone. It waits only while a publish is
-    updating that file (it then reads the new snapshot, whole)."""
-    fd = os.open(snapshot, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        _lock(fd, fcntl.F_RDLCK, wait=True)
-    except BaseException:
+    under it. This lock belongs to the descriptor alone. It is tried without waiting, again
+    every 20 ms up to ``timeout``: a DuckDB client that opened the snapshot read-write holds
+    it as long as it stays open."""
+    deadline = time.monotonic() + (PIN_TIMEOUT if timeout is None else timeout)
+    while True:
+        fd = os.open(snapshot, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if _lock(fd, fcntl.F_RDLCK, wait=False) and same_file(fd, snapshot):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
         os.close(fd)
-        raise
-    proc = f"/proc/self/fd/{fd}"
-    return fd, proc if hasattr(fcntl, "F_OFD_SETLK") and os.path.exists(proc) else str(snapshot)
+        if time.monotonic() > deadline:
+            raise StoreError(
+                f"cannot read the snapshot {snapshot}: another process holds it open for "
+                "writing; open it read-only (duckdb -readonly, read_only=True)"
+            )
+        time.sleep(0.02)
+
+
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` names the file open at ``fd`` (a publish renames a new one over it)."""
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def attach_pinned(con: duckdb.DuckDBPyConnection, snapshot: Path, alias: str) -> None:
+    """ATTACH ``snapshot`` read-only as ``alias``, pinned (``pin``) for as long as ``con``
+    lives. DuckDB opens the path, so the pin is checked to be the file it opened: the path
+    named the pinned file when the lock was taken and still does after the attach, and a
+    pinned file never comes back to the path once it left it (publish cannot lock it to
+    update it). A publish in between: detach, and pin the new snapshot."""
+    for _ in range(5):
+        fd = pin(snapshot)
+        try:
+            con.execute(f"attach ? as {alias} (read_only)", [str(snapshot)])
+        except BaseException:
+            os.close(fd)
+            raise
+        if same_file(fd, snapshot):
+            weakref.finalize(con, os.close, fd)
+            return
+        con.execute(f"detach {alias}")
+        os.close(fd)
+    raise StoreError(f"the snapshot {snapshot} was replaced 5 times while it was being opened")
 
 
 OLD_PREFIX = ".old-"  # old snapshots being deleted: .old-x.snapshot.duckdb.<pid>
@@ -460,11 +501,9 @@ def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
         )
     # ATTACH rather than connect(path): duckdb.connect caches one instance per path in a
     # process, so a long-lived reader (the dashboards) would keep seeing the old snapshot.
-    fd, name = pin(snap)
     con = duckdb.connect(":memory:")
-    weakref.finalize(con, os.close, fd)  # the pin lasts as long as the connection object
     try:
-        con.execute("attach ? as listening (read_only)", [name])
+        attach_pinned(con, snap, "listening")
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot open the snapshot {snap}: {_first_line(exc)}") from None
