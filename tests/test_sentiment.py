@@ -406,3 +406,27 @@ def test_same_length_folding_is_the_scorers_folding_minus_the_widened_letters():
     assert len(fold_same_length(text)) == len(text)
     assert fold_same_length(text) == "tres decu par l'œuvre du sav, a fuir"
     assert fold(text) == "tres decu par l'oeuvre du sav, a fuir"
+
+
+@pytest.mark.parametrize(
+    "dressed, bare",
+    [
+        ("Livraison au top 👍🏽", "Livraison au top 👍"),  # a skin tone
+        ("Service client ❤️ merci", "Service client ❤ merci"),  # a variation selector
+        ("Bravo 👏🏿👏🏻 l'équipe", "Bravo 👏👏 l'équipe"),
+        ("Rien à dire 🙂\u200d", "Rien à dire 🙂"),  # a zero-width joiner left over
+    ],
+)
+def test_skin_tones_and_variation_selectors_do_not_hide_an_emoji(scorer, dressed, bare):
+    said, plain = scorer.score(dressed), scorer.score(bare)
+    assert said.compound == plain.compound != 0.0
+    assert [e["term"] for e in said.explanation] == [e["term"] for e in plain.explanation]
+
+
+def test_the_tokeniser_strips_exactly_variation_selectors_joiners_and_skin_tones():
+    from listening.analyze.sentiment.tokens import _STRIP
+
+    stripped = {0xFE0E, 0xFE0F, 0x200D, *range(0x1F3FB, 0x1F400)}
+    for code in [*range(0x1F3F0, 0x1F410), *range(0xFE00, 0xFE10), *range(0x2000, 0x2010)]:
+        char = chr(code)
+        assert _STRIP.sub("", f"a{char}b") == ("ab" if code in stripped else f"a{char}b"), hex(code)

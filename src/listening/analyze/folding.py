@@ -36,6 +36,8 @@ _FOLD = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower-case and strip French accents (``Très`` → ``tres``)."""
+    if text.isascii():  # nothing to strip: translate looks up every character in a dict
+        return text.lower()
     return text.lower().translate(_FOLD)
 
 

@@ -27,6 +27,11 @@ _SUFFIXES = (
     ("aient", "er"), ("ait", "er"), ("ent", "e"), ("ent", "er"), ("ons", "er"), ("ez", "er"),
     ("e", "er"), ("it", "ire"), ("is", "ir"), ("it", "ir"),
 )  # fmt: skip
+# The same, by their last letter, in the same order: a word is tried against the few that
+# can end it (most words of a text are in no lexicon, and each tried all 22)
+_SUFFIXES_BY_LAST: dict[str, tuple[tuple[str, str], ...]] = {
+    last: tuple(e for e in _SUFFIXES if e[0][-1] == last) for last in {s[-1] for s, _ in _SUFFIXES}
+}
 
 
 def _read(package: str, name: str) -> str:
@@ -122,7 +127,7 @@ class Lexicon:
             if cand in self.words:
                 return cand, self.words[cand]
         for cand in candidates:
-            for suffix, repl in _SUFFIXES:
+            for suffix, repl in _SUFFIXES_BY_LAST.get(cand[-1:], ()):
                 if cand.endswith(suffix) and len(cand) - len(suffix) >= 3:
                     base = cand[: -len(suffix)] + repl
                     if base in self.words:

@@ -88,6 +88,8 @@ class Scorer:
             return None
         keys = [u.key for u in units]
         moves(units, keys, what_moves(keys) if moving is None else moving)
+        if not any(u.valence or u.negated_valence for u in units):
+            return None  # no opinion word: what follows would sum nothing (most sentences)
         boosters = [
             self.lexicon.booster(k) if u.kind == "word" else None
             for k, u in zip(keys, units, strict=True)
