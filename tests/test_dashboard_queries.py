@@ -511,3 +511,30 @@ def test_a_page_still_reading_a_snapshot_keeps_it_through_two_publishes(data):
     got = reading.execute("select count(*), sum(hash(mention_id)) from mention_search")
     assert got.fetchone() == expected
     reading.close()
+
+
+def test_a_searched_excerpt_shows_the_words_around_the_match(tmp_path, monkeypatch):
+    w = World()
+    long = "Commande passée en ligne, tout allait bien au début. " * 8
+    texts = [
+        (long + "Mais la LIVRAISON a pris trois semaines, colis abîmé.", "negative"),
+        ("Livraison rapide, rien à redire.", "positive"),  # the match is in sight already
+    ]
+    for i, (text, label) in enumerate(texts):
+        doc = w.doc(NOW - timedelta(days=i), f"Auteur {i}")
+        w.con.execute("update raw.documents set text = ? where document_id = ?", [text, doc])
+        w.mention(doc, "Acme", label)
+    w.build()
+    data = _published(w, tmp_path, monkeypatch)
+    try:
+        got = data.query("mentions_search", **{**FILTERS, "q": "livraison"}, limit=10, offset=0)
+        excerpts = dict(zip(got["sentiment_label"], got["excerpt"], strict=True))
+        assert excerpts["negative"].startswith("…")
+        body = excerpts["negative"][1:]
+        assert texts[0][0][texts[0][0].index(body) - 1] == " "  # it starts with a whole word
+        assert "LIVRAISON a pris trois semaines" in excerpts["negative"][:80]
+        assert excerpts["positive"] == "Livraison rapide, rien à redire."
+        plain = data.query("mentions_search", **FILTERS, limit=10, offset=0)
+        assert set(plain["excerpt"]) == {long[:280], "Livraison rapide, rien à redire."}
+    finally:
+        sys.modules.pop("dashboard_data", None)
