@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from listening.store import attach_pinned
+from listening.store import SnapshotHeld, SnapshotMissing, attach_pinned
 
 QUERIES = Path(__file__).resolve().parent / "queries"
 ENV_DB = "LISTENING_DB"
@@ -108,7 +108,20 @@ def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # pinned: publish never updates in place a snapshot a page is still reading (see
     # listening.store.pin), even once another connection of this process closed it
-    attach_pinned(con, snap.path, "snap")
+    try:
+        attach_pinned(con, snap.path, "snap")
+    except SnapshotMissing:
+        con.close()
+        raise NoSnapshot(
+            f"pas d'instantané publié ({snap.path.name}) : lancez `listening init` "
+            "puis `listening run`"
+        ) from None
+    except SnapshotHeld:
+        con.close()
+        raise NoSnapshot(
+            f"un autre programme a ouvert l'instantané ({snap.path.name}) en écriture : "
+            "rouvrez-le en lecture seule (duckdb -readonly, read_only=True)"
+        ) from None
     con.execute("use snap")
     # Timestamps (TIMESTAMPTZ) reach pandas in the brand team's zone, the one the marts' days
     # are in, and a timestamp cast to a date gives the local day: the zone of the latest build.

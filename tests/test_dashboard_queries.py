@@ -538,3 +538,9 @@ def test_a_searched_excerpt_shows_the_words_around_the_match(tmp_path, monkeypat
         assert set(plain["excerpt"]) == {long[:280], "Livraison rapide, rien à redire."}
     finally:
         sys.modules.pop("dashboard_data", None)
+
+
+def test_a_snapshot_gone_before_a_page_opens_it_is_the_pages_empty_state(data, tmp_path):
+    gone = replace(data.current(), path=tmp_path / "gone.snapshot.duckdb")
+    with pytest.raises(data.NoSnapshot, match="pas d'instantané publié"):
+        data._open(gone)

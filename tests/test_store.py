@@ -1,6 +1,7 @@
 """Migrations (fresh, re-run, too new), the snapshot, and the writer lock."""
 
 import contextlib
+import errno
 import os
 import subprocess
 import sys
@@ -349,6 +350,36 @@ def test_a_snapshot_held_for_writing_makes_the_reader_fail_with_a_message_not_ha
     assert "s.snapshot.duckdb" in outcome[0]
     holder.stdin.close()
     holder.wait()
+
+
+def test_a_snapshot_gone_between_the_check_and_the_pin_says_so(tmp_path):
+    con = duckdb.connect(":memory:")
+    with pytest.raises(store.SnapshotMissing, match=r"no published snapshot at .*listening init"):
+        store.attach_pinned(con, tmp_path / "gone.snapshot.duckdb", "snap")
+
+
+def test_where_files_cannot_be_locked_readers_read_unpinned_and_publish_copies(
+    tmp_path, monkeypatch
+):
+    db = tmp_path / "s.duckdb"
+    snap = store.snapshot_path(db)
+    write_and_publish(db, "create table t as select 1 as x")
+    write_and_publish(db, "insert into t values (2)")
+    real = store.fcntl.fcntl
+
+    def no_ofd_locks(fd, cmd, arg=0):
+        if cmd in (store.fcntl.F_OFD_SETLK, store.fcntl.F_OFD_SETLKW):
+            raise OSError(errno.ENOLCK, "No locks available")
+        return real(fd, cmd, arg)
+
+    monkeypatch.setattr(store.fcntl, "fcntl", no_ofd_locks)
+    monkeypatch.setattr(store, "PIN_TIMEOUT", 0.3)
+    reader = store.open_reader(db)  # not "held open for writing" after a wait
+    assert reader.execute("select count(*) from t").fetchone() == (2,)
+    spare = store.spare_path(snap).stat().st_ino
+    write_and_publish(db, "insert into t values (3)")
+    assert snap.stat().st_ino != spare  # a copy: the spare cannot be locked, so is not written
+    reader.close()
 
 
 def test_a_spare_that_is_still_the_snapshot_is_never_written_in_place(tmp_path):

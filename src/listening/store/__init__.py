@@ -11,6 +11,7 @@ before, kept as a spare and brought up to date where the store changed (``publis
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -300,7 +301,10 @@ def _refresh_spare(db: Path, spare: Path, tmp: Path) -> bool:
     except OSError:  # no spare, or one this user may not write: copy the store instead
         return False
     try:
-        if not _lock(fd, fcntl.F_WRLCK, wait=False):
+        try:
+            if not _lock(fd, fcntl.F_WRLCK):
+                return False
+        except OSError:  # no such locks here: readers cannot be seen, so copy
             return False
         if os.fstat(fd).st_nlink != 1:
             # also the snapshot's name: a publish died between its link and its rename;
@@ -320,24 +324,33 @@ def _refresh_spare(db: Path, spare: Path, tmp: Path) -> bool:
         os.close(fd)  # and the lock with it, before the file is renamed where readers look
 
 
-def _lock(fd: int, kind: int, *, wait: bool) -> bool:
-    """A lock on the whole file (``fcntl.F_RDLCK`` shared, ``F_WRLCK`` exclusive); False when
-    another holds a conflicting one and ``wait`` is off. On Linux an open file description
-    lock: it is this descriptor's alone, conflicts with every other descriptor's lock (this
-    process's too) and with the classic fcntl locks DuckDB takes on its files (shared for a
-    reader). Elsewhere a classic lock, which sees other processes' locks only."""
+def _lock(fd: int, kind: int) -> bool:
+    """A lock on the whole file (``fcntl.F_RDLCK`` shared, ``F_WRLCK`` exclusive), taken without
+    waiting; False when another holds a conflicting one. Any other failure (a file system
+    without such locks) raises ``OSError``. On Linux an open file description lock: it is this
+    descriptor's alone, conflicts with every other descriptor's lock (this process's too) and
+    with the classic fcntl locks DuckDB takes on its files (shared for a reader). Elsewhere a
+    classic lock, which sees other processes' locks only."""
     try:
         if hasattr(fcntl, "F_OFD_SETLK"):
             whole_file = struct.pack("hhqqi", kind, os.SEEK_SET, 0, 0, 0)
-            fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if wait else fcntl.F_OFD_SETLK, whole_file)
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, whole_file)
         else:
             op = fcntl.LOCK_EX if kind == fcntl.F_WRLCK else fcntl.LOCK_SH
-            fcntl.lockf(fd, op if wait else op | fcntl.LOCK_NB)
-    except OSError:
-        if wait:
-            raise
-        return False
+            fcntl.lockf(fd, op | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
     return True
+
+
+class SnapshotMissing(StoreError):
+    """No file at the snapshot's path (none published yet, or deleted by hand)."""
+
+
+class SnapshotHeld(StoreError):
+    """Another process holds the snapshot open for writing (a DuckDB client, not read-only)."""
 
 
 PIN_TIMEOUT = 10.0  # seconds a reader waits for a snapshot another process holds for writing
@@ -356,16 +369,28 @@ def pin(snapshot: Path, *, timeout: float | None = None) -> int:
     it as long as it stays open."""
     deadline = time.monotonic() + (PIN_TIMEOUT if timeout is None else timeout)
     while True:
-        fd = os.open(snapshot, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            if _lock(fd, fcntl.F_RDLCK, wait=False) and same_file(fd, snapshot):
+            fd = os.open(snapshot, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise SnapshotMissing(
+                f"no published snapshot at {snapshot}: run `listening init` (or `listening run`) "
+                "first"
+            ) from None
+        try:
+            try:
+                locked = _lock(fd, fcntl.F_RDLCK)
+            except OSError:
+                # a file system without these locks: publish cannot take its lock either, so it
+                # never updates a snapshot in place here; read without a pin
+                locked = True
+            if locked and same_file(fd, snapshot):
                 return fd
         except BaseException:
             os.close(fd)
             raise
         os.close(fd)
         if time.monotonic() > deadline:
-            raise StoreError(
+            raise SnapshotHeld(
                 f"cannot read the snapshot {snapshot}: another process holds it open for "
                 "writing; open it read-only (duckdb -readonly, read_only=True)"
             )
@@ -389,16 +414,17 @@ def attach_pinned(con: duckdb.DuckDBPyConnection, snapshot: Path, alias: str) ->
     update it). A publish in between: detach, and pin the new snapshot."""
     for _ in range(5):
         fd = pin(snapshot)
+        kept = False
         try:
             con.execute(f"attach ? as {alias} (read_only)", [str(snapshot)])
-        except BaseException:
-            os.close(fd)
-            raise
-        if same_file(fd, snapshot):
-            weakref.finalize(con, os.close, fd)
-            return
-        con.execute(f"detach {alias}")
-        os.close(fd)
+            if same_file(fd, snapshot):
+                weakref.finalize(con, os.close, fd)
+                kept = True
+                return
+            con.execute(f"detach {alias}")
+        finally:
+            if not kept:
+                os.close(fd)
     raise StoreError(f"the snapshot {snapshot} was replaced 5 times while it was being opened")
 
 
@@ -507,6 +533,9 @@ def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot open the snapshot {snap}: {_first_line(exc)}") from None
+    except StoreError:
+        con.close()
+        raise
     con.execute("use listening")
     # The snapshot is read-only, but SQL could still ATTACH the live store or COPY to a file:
     # a reader touches nothing else.

@@ -242,7 +242,7 @@ def moves(units: list[Unit], keys: list[str], fallback: int = 0) -> None:
 
 
 def _number(key: str) -> int | None:
-    if key.isdigit():
+    if key.isdecimal():  # not isdigit(): "③" and "²" are digits int() refuses
         return int(key)
     return _NUMBER_WORDS.get(key)
 
