@@ -130,12 +130,16 @@ def load(task: TaskRun) -> dict:
 def analyze(task: TaskRun) -> dict:
     """Analyse the documents not analysed yet; publish the snapshot."""
     from listening import pipeline
+    from listening.analyze.run import failure_lines
 
     stats = pipeline.analyze_stage(task.config, task.db, now=task.now, say=task.log)
+    for line in failure_lines(stats):
+        task.log(line)
     counts = {
         "n_documents": stats.n_documents,
         "n_mentions": stats.n_mentions,
         "n_unscored": stats.n_unscored,
+        "n_failed": len(stats.failed),
     }
     nothing = "no new document to analyse" if stats.n_documents == 0 else None
     return _done(task, "analysed", counts, nothing)

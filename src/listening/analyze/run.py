@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -25,6 +25,20 @@ class AnalyzeStats:
     n_documents: int = 0
     n_mentions: int = 0
     n_unscored: int = 0
+    # documents the analysis failed on, with the error: left unanalysed, tried again next run
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def failure_lines(stats: AnalyzeStats, most: int = 10) -> list[str]:
+    """What to tell ops of the documents the analysis failed on (the first ``most``)."""
+    lines = [
+        f"analyze: document {doc} not analysed ({error}); it is tried again at the next run, "
+        "report the error with this document's text if it keeps failing"
+        for doc, error in stats.failed[:most]
+    ]
+    if len(stats.failed) > most:
+        lines.append(f"analyze: and {len(stats.failed) - most} more documents not analysed")
+    return lines
 
 
 def queries_fingerprint(config: Config) -> str:
@@ -72,59 +86,70 @@ def analyze(
         f"order by d.document_id",
         params,
     ).fetchall()
+
+    def mention_rows(document_id, kind, title, text, lang) -> list[tuple]:
+        """The mention rows of one document: one per brand it names."""
+        rows = []
+        # A comment's title repeats its post's ("Re: …", "Par : …"): match its text.
+        haystack = text if kind == "comment" or not title else f"{title}\n{text}"
+        title_end = len(haystack) - len(text or "")
+        index = TextIndex(haystack)
+        matches = [(b, m) for b, q in queries if (m := q.match(index)).matched]
+        for brand, match in matches:
+            # Each brand is scored on the clauses about it (listening.analyze.target).
+            others = [sp for b, m in matches if b is not brand for sp in m.spans]
+            result = targets.score(haystack, match.spans, lang, others=others, title_end=title_end)
+            # the clauses scored for this brand: the adapter and the aspects read them
+            scored = "\n".join((text or "")[a:b] for a, b in result.spans)
+            if adapter is not None and result.label is not None:
+                adapted = adapter.apply(scored or haystack, result)
+                result = replace(
+                    result,
+                    compound=adapted.compound,
+                    label=adapted.label,
+                    explanation=adapted.explanation,
+                )
+            extra = {k: list(v) for k, v in brand.aspects.items()} or None
+            aspects = {}
+            if result.label:  # aspects of the same clauses
+                aspects = tag_aspects(scored, extra, scorer, french=True)
+            rows.append(
+                (
+                    stable_id("mention", document_id, brand.name),
+                    document_id,
+                    brand.name,
+                    match.terms,
+                    result.compound,
+                    result.label,
+                    json.dumps(result.explanation, ensure_ascii=False),
+                    result.version,
+                    adapter_id if result.label is not None else None,
+                    sorted(aspects),
+                    json.dumps(aspects, ensure_ascii=False),
+                    now,
+                    result.scope,
+                    [list(span) for span in result.spans],
+                    result.note or None,
+                )
+            )
+        return rows
+
     stats = AnalyzeStats(n_documents=len(todo))
     with store.transaction(con):
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             rows = []
+            failed = set()
             for document_id, kind, title, text, lang in batch:
-                # A comment's title repeats its post's ("Re: …", "Par : …"): match its text.
-                haystack = text if kind == "comment" or not title else f"{title}\n{text}"
-                title_end = len(haystack) - len(text or "")
-                index = TextIndex(haystack)
-                matches = [(b, m) for b, q in queries if (m := q.match(index)).matched]
-                for brand, match in matches:
-                    # Each brand is scored on the clauses about it (listening.analyze.target).
-                    others = [sp for b, m in matches if b is not brand for sp in m.spans]
-                    result = targets.score(
-                        haystack, match.spans, lang, others=others, title_end=title_end
-                    )
-                    # the clauses scored for this brand: the adapter and the aspects read them
-                    scored = "\n".join((text or "")[a:b] for a, b in result.spans)
-                    if adapter is not None and result.label is not None:
-                        adapted = adapter.apply(scored or haystack, result)
-                        result = replace(
-                            result,
-                            compound=adapted.compound,
-                            label=adapted.label,
-                            explanation=adapted.explanation,
-                        )
-                    extra = {k: list(v) for k, v in brand.aspects.items()} or None
-                    aspects = {}
-                    if result.label:  # aspects of the same clauses
-                        aspects = tag_aspects(scored, extra, scorer, french=True)
-                    if result.label is None:
-                        stats.n_unscored += 1
-                    rows.append(
-                        (
-                            stable_id("mention", document_id, brand.name),
-                            document_id,
-                            brand.name,
-                            match.terms,
-                            result.compound,
-                            result.label,
-                            json.dumps(result.explanation, ensure_ascii=False),
-                            result.version,
-                            adapter_id if result.label is not None else None,
-                            sorted(aspects),
-                            json.dumps(aspects, ensure_ascii=False),
-                            now,
-                            result.scope,
-                            [list(span) for span in result.spans],
-                            result.note or None,
-                        )
-                    )
-            ids = [r[0] for r in batch]
+                try:
+                    doc_rows = mention_rows(document_id, kind, title, text, lang)
+                except Exception as exc:  # one document must not stop the stage
+                    failed.add(document_id)
+                    stats.failed.append((document_id, f"{type(exc).__name__}: {exc}"))
+                    continue
+                rows += doc_rows
+                stats.n_unscored += sum(1 for r in doc_rows if r[5] is None)
+            ids = [r[0] for r in batch if r[0] not in failed]
             _write_batch(con, ids, rows, fingerprint, sentiment_version, now)
             stats.n_mentions += len(rows)
             if on_progress:

@@ -51,6 +51,7 @@ def _report_collect(out: Output, stats) -> None:
 
 def cmd_analyze(args, out: Output) -> int:
     from listening import pipeline
+    from listening.analyze.run import failure_lines
 
     config = config_of(args)
     stats = pipeline.analyze_stage(
@@ -60,10 +61,13 @@ def cmd_analyze(args, out: Output) -> int:
         say=out.say,
         on_progress=lambda done, total: out.progress(f"analyze {done}/{total} documents"),
     )
+    failed = f", {len(stats.failed)} failed" if stats.failed else ""
     out.result(
         f"analyze: {stats.n_documents} documents, {stats.n_mentions} mentions "
-        f"({stats.n_unscored} not French: not scored)"
+        f"({stats.n_unscored} not French: not scored{failed})"
     )
+    for line in failure_lines(stats):
+        out.say(line)
     return 0
 
 
