@@ -315,7 +315,7 @@ def _refresh_spare(db: Path, spare: Path, tmp: Path) -> bool:
         # A copy's new blocks reach the disk before the rename that publishes them (ext4
         # flushes a file renamed over another), blocks rewritten in place do not: without
         # this, a power cut could leave a snapshot of new headers over blocks of before.
-        os.fdatasync(fd)
+        getattr(os, "fdatasync", os.fsync)(fd)  # macOS has fsync only
         # the inodes alternate between two files: a new mtime tells the dashboards' caches
         # (inode, mtime, size) that this is another snapshot, even if no block changed
         os.utime(fd)
@@ -471,7 +471,7 @@ def clone_or_copy(src: Path, dst: Path) -> str:
                 if n == 0:
                     break
                 left -= n
-        except OSError:  # an old kernel or a file system without it
+        except (OSError, AttributeError):  # an old kernel, a file system or OS without it
             fin.seek(0)
             fout.seek(0)
             fout.truncate()
