@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from listening.store import SnapshotHeld, SnapshotMissing, attach_pinned
+from listening.store import SnapshotHeld, SnapshotMissing, attach_pinned, snapshot_path
 
 QUERIES = Path(__file__).resolve().parent / "queries"
 ENV_DB = "LISTENING_DB"
@@ -57,23 +57,21 @@ def db_path() -> Path:
     return Path(value).expanduser()
 
 
-def snapshot_path(db: Path) -> Path:
-    # Same rule as listening.store.snapshot_path, kept here so that pages load without
-    # importing the pipeline.
-    return db.with_name(f"{db.stem}.snapshot{db.suffix or '.duckdb'}")
-
-
 def current() -> Snapshot:
     """The snapshot as it is on disk now."""
     path = snapshot_path(db_path())
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise NoSnapshot(
-            f"pas encore d'instantané publié ({path.name}) : lancez `listening init` "
-            "puis `listening run`"
-        ) from None
+        raise _not_published(path) from None
     return Snapshot(path, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _not_published(path: Path) -> NoSnapshot:
+    return NoSnapshot(
+        f"pas encore d'instantané publié ({path.name}) : lancez `listening init` "
+        "puis `listening run`"
+    )
 
 
 def sql_text(name: str) -> str:
@@ -112,10 +110,7 @@ def _open(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         attach_pinned(con, snap.path, "snap")
     except SnapshotMissing:
         con.close()
-        raise NoSnapshot(
-            f"pas d'instantané publié ({snap.path.name}) : lancez `listening init` "
-            "puis `listening run`"
-        ) from None
+        raise _not_published(snap.path) from None
     except SnapshotHeld:
         con.close()
         raise NoSnapshot(

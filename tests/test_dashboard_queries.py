@@ -542,5 +542,5 @@ def test_a_searched_excerpt_shows_the_words_around_the_match(tmp_path, monkeypat
 
 def test_a_snapshot_gone_before_a_page_opens_it_is_the_pages_empty_state(data, tmp_path):
     gone = replace(data.current(), path=tmp_path / "gone.snapshot.duckdb")
-    with pytest.raises(data.NoSnapshot, match="pas d'instantané publié"):
+    with pytest.raises(data.NoSnapshot, match="pas encore d'instantané publié"):
         data._open(gone)

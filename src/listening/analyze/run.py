@@ -148,7 +148,7 @@ def analyze(
                     stats.failed.append((document_id, f"{type(exc).__name__}: {exc}"))
                     continue
                 rows += doc_rows
-                stats.n_unscored += sum(1 for r in doc_rows if r[5] is None)
+                stats.n_unscored += sum(1 for r in doc_rows if r[_LABEL] is None)
             ids = [r[0] for r in batch if r[0] not in failed]
             _write_batch(con, ids, rows, fingerprint, sentiment_version, now)
             stats.n_mentions += len(rows)
@@ -174,6 +174,7 @@ _MENTION_COLUMNS = (
     "sentiment_spans",
     "sentiment_scope_note",
 )
+_LABEL = _MENTION_COLUMNS.index("sentiment_label")  # None: not French, not scored
 
 
 def _write_batch(con, ids, rows, fingerprint, version, now) -> None:

@@ -521,10 +521,6 @@ def compact(db: Path, *, locked: bool = False) -> tuple[int, int]:
 def open_reader(db: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot of ``db`` (never the live store)."""
     snap = snapshot_path(db)
-    if not snap.exists():
-        raise StoreError(
-            f"no published snapshot at {snap}: run `listening init` (or `listening run`) first"
-        )
     # ATTACH rather than connect(path): duckdb.connect caches one instance per path in a
     # process, so a long-lived reader (the dashboards) would keep seeing the old snapshot.
     con = duckdb.connect(":memory:")
