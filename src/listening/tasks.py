@@ -149,7 +149,7 @@ def build(task: TaskRun) -> dict:
     """Rebuild staging and marts up to the day the run stands for; evaluate alerts."""
     from listening import pipeline
     from listening.days import build_day
-    from listening.marts.build import slowest_steps
+    from listening.marts.build import rewritten, slowest_steps
 
     tz = task.config.settings.timezone
     as_of = build_day(task.now, tz, complete_days_only=task.is_daily)
@@ -162,6 +162,8 @@ def build(task: TaskRun) -> dict:
         say=task.log,
         on_progress=lambda name: task.log(f"building {name}"),
     )
+    if stats.is_full:
+        task.log(f"full build ({stats.full_reason}): {rewritten(stats)}")
     task.log(f"slowest steps: {slowest_steps(stats)}")
     return {"as_of": as_of.isoformat(), "n_relations": len(stats.relations)}
 

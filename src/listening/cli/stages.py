@@ -73,7 +73,7 @@ def cmd_analyze(args, out: Output) -> int:
 
 def cmd_build(args, out: Output) -> int:
     from listening import pipeline
-    from listening.marts.build import slowest_steps
+    from listening.marts.build import rewritten, slowest_steps
 
     config = config_of(args)
     stats = pipeline.build_stage(
@@ -84,7 +84,7 @@ def cmd_build(args, out: Output) -> int:
         full=getattr(args, "full", False),  # `listening run` builds incrementally
     )
     how = (
-        f"full: {stats.full_reason}"
+        f"full: {stats.full_reason}; {rewritten(stats)}"
         if stats.is_full
         else f"incremental: {stats.n_documents} documents, {stats.n_mentions} mentions changed"
     )
