@@ -1,8 +1,8 @@
 -- stg_documents: the documents view, renamed and cast for the marts: the
 -- local day (settings.timezone), the author key, the site host and the voice
 -- (the one definition of a voice every mart and the CLI count).
--- Kept in the store with each document's input_hash
--- (raw.document_fingerprints): an incremental build recomputes only the
+-- Kept in the store with each document's input_hash (its fingerprint, as in
+-- raw.document_fingerprints): an incremental build recomputes only the
 -- documents whose hash changed (the temp table scope_document_id), a full
 -- build all of them.
 -- incremental key: document_id
@@ -10,18 +10,18 @@ create or replace table stg_documents as
 
 with
 
-fingerprints as (
-    select * from raw.document_fingerprints
+source as (
+    -- the fingerprint of raw.document_fingerprints (one macro, migration
+    -- 016), computed in this scan rather than joined by id
+    select
+        *,
+        document_input_hash(
+            kind, url, thread_url, parent_id, source, channel, author,
+            published_at, title, duplicate_of
+        ) as input_hash,
+    from documents
     where getvariable('is_full')
         or document_id in (select document_id from scope_document_id)
-),
-
-source as (
-    select
-        d.*,
-        f.input_hash,
-    from documents as d
-    inner join fingerprints as f using (document_id)
 ),
 
 renamed as (
