@@ -52,6 +52,13 @@ def vocabulary() -> list[str]:
     return [w for w in words if w not in brands]
 
 
+def stable_id(expr: str) -> str:
+    """SQL for an id like the pipeline's (``listening.models.stable_id``: 16 hex digits of a
+    hash, spread at random): joins and compression on ids like ``'d' || i`` (short, stored
+    inline, in order) are cheaper than on the product's ids."""
+    return f"substr(md5({expr}), 1, 16)"
+
+
 def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: int) -> None:
     con = duckdb.connect(str(db))
     con.execute(f"set threads = {threads}")
@@ -108,12 +115,12 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
             source_id, author, published_at, collected_at, title, text, lang,
             is_date_estimated, guid, content_hash, run_id)
         select
-            'd' || g.i,
+            {stable_id("'d' || g.i")},
             case when g.is_post then 'post' else 'comment' end,
             'https://site' || (g.thread % {n_sources}) || '.fr/p/' || g.thread
                 || case when g.is_post then '' else '#c' || g.i end,
             'https://site' || (g.thread % {n_sources}) || '.fr/p/' || g.thread,
-            case when not g.is_post then 'd' || g.thread end,
+            case when not g.is_post then {stable_id("'d' || g.thread")} end,
             'Source ' || (g.thread % {n_sources}),
             's' || (g.thread % {n_sources}),
             'Auteur ' || g.a,
@@ -150,8 +157,8 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
         insert into raw.mentions (mention_id, document_id, brand, matched_terms, sentiment,
             sentiment_label, sentiment_version, aspects, aspect_sentiment, analyzed_at)
         select
-            'm' || i,
-            'd' || i,
+            {stable_id("'m' || i")},
+            {stable_id("'d' || i")},
             {BRANDS}[b + 1],
             [lower({BRANDS}[b + 1])],
             s,
@@ -167,7 +174,7 @@ def generate(db: Path, n_docs: int, n_mentions: int, n_authors: int, threads: in
             select i, b, (cast(hash(i, 's') % 2001 as bigint) - 800) / 1000.0 as s
             from gen where names_brand
         ) as g
-        join raw.documents as d on d.document_id = 'd' || g.i
+        join raw.documents as d on d.document_id = {stable_id("'d' || g.i")}
         -- analysed after each collect: in the documents' order
         order by d.collected_at, g.i
     """)
