@@ -264,12 +264,65 @@ def test_a_full_build_replaces_a_relation_whose_columns_changed_and_keeps_the_qu
     )
     stats = w.build(full=True)
     assert snapshot(w) == right
-    assert "threads" not in stats.keys_rewritten
+    assert "threads" not in stats.keys_rewritten and stats.replaced == ["threads"]
+    assert build.rewritten(stats).endswith("; replaced whole: threads")
     assert stats.keys_rewritten["mention_search"] == len(right["mention_search"])
     stored = w.con.execute(
         "select day, brand, published_at from mention_search order by rowid"
     ).fetchall()
     assert stored == sorted(stored)
+
+
+def test_a_full_build_rewrites_every_row_of_a_key_that_has_several():
+    """aspects_daily has a row per aspect of a brand's day, share_of_voice a row per brand of
+    a week: when one of them changes, the key's other rows are kept too (a full build after
+    a data change equals one that creates every relation anew)."""
+    w = World()
+    ids = history(w)
+    day = NOW.date() - timedelta(days=120)  # post0's day: Acme's mention there has 'prix'
+    w.mention(w.doc(day, "Autre", site="blog9.fr"), "Acme", "positive", aspects={"service": 0.5})
+    w.build()
+    w.con.execute(
+        "update raw.mentions set aspect_sentiment = '{\"prix\": -0.9}' "
+        "where document_id = ? and brand = 'Acme'",
+        [ids["post0"]],
+    )
+    w.con.execute(
+        "update raw.mentions set sentiment_label = 'positive' "
+        "where document_id = ? and brand = 'Globex'",
+        [ids["post0"]],
+    )
+    stats = w.build(full=True)
+    assert stats.keys_rewritten["aspects_daily"] >= 1
+    assert stats.keys_rewritten["share_of_voice"] >= 1
+    assert w.con.execute(
+        "select list(aspect order by aspect) from aspects_daily where brand = 'Acme' and day = ?",
+        [day],
+    ).fetchone()[0] == ["prix", "service"]
+    diffed = snapshot(w)
+    for table in COMPARED:
+        w.con.execute(f"drop table {table}")
+    w.build(full=True)  # every relation created anew
+    assert snapshot(w) == diffed
+
+
+def test_a_full_build_removes_a_row_stored_twice_and_tells_an_empty_list_from_null():
+    """Rows compare as sets, so a row stored twice is caught by the count (the relation is
+    replaced whole); nested values compare by their JSON text, since DuckDB's hash() gives
+    [] and NULL the same hash."""
+    w = World()
+    history(w)
+    w.build()
+    right = snapshot(w)
+    w.con.execute("insert into threads select * from threads limit 1")
+    w.con.execute(
+        "update mention_search set aspects = null where mention_id = "
+        "(select min(mention_id) from mention_search where aspects = [])"
+    )
+    stats = w.build(full=True)
+    assert snapshot(w) == right
+    assert stats.replaced == ["threads"]
+    assert stats.keys_rewritten["mention_search"] == 1
 
 
 def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():

@@ -55,9 +55,10 @@ class BuildStats:
     # numbers could not tell what changed (incremental.fill_numbered_changes)
     documents_compared: bool = False
     # a full build: per relation rebuilt by its keys, the keys whose stored rows differed from
-    # the query's and were rewritten (incremental.rebuild_changed); the relations replaced
-    # whole (new, or their columns changed) are not in it
+    # the query's and were rewritten (incremental.rebuild_changed); those replaced whole (new,
+    # their columns changed, or a row stored twice) are in ``replaced``
     keys_rewritten: dict[str, int] = field(default_factory=dict)
+    replaced: list[str] = field(default_factory=list)
     # seconds each step took, in order: "setup", each relation by name ("folds" before
     # mention_search), "alerts" (evaluate and store), "commit", "delivery" (webhook); then
     # "checkpoint and publish" when pipeline.build_stage ran it
@@ -238,7 +239,9 @@ def build(
                 con.execute(sql)
             elif stats.is_full:
                 n = incremental.rebuild_changed(con, path.stem, sql, key)
-                if n is not None:
+                if n is None:
+                    stats.replaced.append(path.stem)
+                else:
                     stats.keys_rewritten[path.stem] = n
             else:
                 if key not in filled:
@@ -294,13 +297,18 @@ def build(
 
 def rewritten(stats: BuildStats) -> str:
     """What a full build found different from the stored relations, for its log: ``every
-    stored row was the same`` or ``rows rewritten: threads 3 keys, authors 1 key``."""
+    stored row was the same``, or ``rows rewritten: threads 3 keys, authors 1 key``, and
+    ``replaced whole: mention_search`` (new, columns changed, a row stored twice)."""
     changed = {name: n for name, n in stats.keys_rewritten.items() if n}
-    if not changed:
-        return "every stored row was the same" if stats.keys_rewritten else "all written anew"
-    return "rows rewritten: " + ", ".join(
-        f"{name} {n:,} key{'s' if n > 1 else ''}" for name, n in changed.items()
-    )
+    parts = []
+    if changed:
+        parts.append(
+            "rows rewritten: "
+            + ", ".join(f"{name} {n:,} key{'s' if n > 1 else ''}" for name, n in changed.items())
+        )
+    if stats.replaced:
+        parts.append("replaced whole: " + ", ".join(stats.replaced))
+    return "; ".join(parts) or "every stored row was the same"
 
 
 def slowest_steps(stats: BuildStats, n: int = 5) -> str:

@@ -323,60 +323,99 @@ def refresh_folds(con: duckdb.DuckDBPyConnection, is_full: bool) -> None:
 
 
 def rebuild_changed(con: duckdb.DuckDBPyConnection, name: str, sql: str, key: str) -> int | None:
-    """A full rebuild of ``name`` that writes only the rows it changes. The file's query runs
-    whole, and one statement keeps what differs from the stored table, by a 64-bit hash of
-    every column: the rows to insert (those no stored row equals), and the keys of the stored
-    rows no new row equals. Those keys are deleted and the rows inserted, in the query's
-    order. The table then holds the query's rows, as if replaced, at a fraction of the cost:
-    writing and compressing 3M rows of stg_documents took half of its step, and a table
-    rewritten is rewritten in the snapshot too (checkpoint and publish). The query's rows are
-    held only by that statement: a temp table of them would stay in memory until the build's
-    commit (a dropped table can come back on rollback), and they add up past the build's
-    memory limit. The table is replaced whole when it does not exist yet or its columns
-    changed. Return how many keys were rebuilt (None when replaced whole)."""
+    """A full rebuild of ``name`` that writes only the keys whose rows changed. The file's
+    query runs whole, and one statement keeps what differs from the stored table, by a
+    64-bit hash of every column (``_row_hash``): the keys that have a row on one side that
+    the other side lacks, and every new row of those keys. Those keys are deleted and their
+    rows inserted, in the order of the query's final ``order by`` if it has one. The table
+    then holds the query's rows, as if replaced, at a fraction of the cost: writing and
+    compressing 3M rows of stg_documents took half of its step, and a table rewritten is
+    rewritten in the snapshot too (checkpoint and publish). A key may have several rows
+    (aspects_daily: one per aspect; share_of_voice: one per brand), so all of a changed key's
+    rows are written again; keys compare NULL equal to NULL, as a table holds them. Rows
+    compare as sets: if the table then counts another number of rows than the query (a row
+    stored twice), it is replaced whole. The query's rows are held only by that statement: a
+    temp table of them would stay in memory until the build's commit (a dropped table can
+    come back on rollback), and they add up past the build's memory limit. The table is
+    also replaced whole when it does not exist yet or its columns changed. Return how many
+    keys were rewritten, or None when the table was replaced whole."""
     statement, comments = _split_comments(sql)
     if not _exists(con, name):
         con.execute(sql)
         return None
     con.execute(_into_temp(name, statement, "columns", limit=0))
-    if _columns(con, name, temp=False) != _columns(con, f"{name}__columns", temp=True):
+    columns = _columns(con, f"{name}__columns", temp=True)
+    con.execute(f"drop table {name}__columns")
+    if _columns(con, name, temp=False) != columns:
         con.execute(sql)
         return None
-    con.execute(f"drop table {name}__columns")
     # Sorted once, at the insert: the statement's threads would write the sorted rows back in
     # runs (3M documents: two runs of mention_search when every row changed).
     query, order = _stored_order(_query(name, statement))
-    columns = [c.strip() for c in key.split(",")]
-    matched = ", ".join([*columns, "_row_hash"])
+    keys = [c.strip() for c in key.split(",")]
+
+    def same(a: str, b: str, *extra: str) -> str:
+        return " and ".join(f"{a}.{c} is not distinct from {b}.{c}" for c in [*keys, *extra])
+
+    row_hash = _row_hash(columns)
     con.execute(
         f"""
         create or replace temp table {name}__diff as
         with
         new as materialized (
-            select *, hash(*columns(*)) as _row_hash from ({query}
+            select *, {row_hash} as _row_hash from ({query}
             )
         ),
         stored as (
-            select {key}, hash(*columns(*)) as _row_hash from {name}
+            select {key}, {row_hash} as _row_hash from {name}
+        ),
+        changed as (
+            select {key} from new as n
+            anti join stored as s on {same("n", "s", "_row_hash")}
+            union
+            select {key} from stored as s
+            anti join new as n on {same("s", "n", "_row_hash")}
         )
-        select true as _is_new, * exclude (_row_hash)
-        from new anti join stored using ({matched})
+        select false as _is_new, {key} from changed
         union all by name
-        select false as _is_new, {key}
-        from stored anti join new using ({matched})
+        select true as _is_new, n.* exclude (_row_hash)
+        from new as n semi join changed as c on {same("n", "c")}
+        union all by name
+        select count(*) as _n_rows from new
         """
     )
-    scoped = f"({key}) in (select {key} from {name}__diff)"
-    con.execute(f"delete from {name} where {scoped}")
     con.execute(
-        f"insert into {name} by name select * exclude (_is_new) from {name}__diff "
+        f"delete from {name} as t using (select {key} from {name}__diff where not _is_new) "
+        f"as d where {same('t', 'd')}"
+    )
+    con.execute(
+        f"insert into {name} by name select * exclude (_is_new, _n_rows) from {name}__diff "
         f"where _is_new {order}"
     )
-    n = con.execute(f"select count(distinct ({key})) from {name}__diff").fetchone()[0]
+    n_keys, n_rows = con.execute(
+        f"select count(*) filter (where not _is_new), max(_n_rows) from {name}__diff"
+    ).fetchone()
     con.execute(f"drop table {name}__diff")
+    if con.execute(f"select count(*) from {name}").fetchone()[0] != n_rows:
+        con.execute(sql)
+        return None
     if comments:
         con.execute(comments)
-    return n
+    return n_keys
+
+
+def _row_hash(columns: list[tuple]) -> str:
+    """SQL hashing a row's columns (``_columns``), nested values through their JSON text:
+    DuckDB's ``hash()`` gives ``[]`` and NULL the same hash, and ``[[1], [2]]`` and
+    ``[[1, 2]]``."""
+    nested = ("[", "STRUCT", "MAP", "UNION")
+    return (
+        "hash("
+        + ", ".join(
+            f'to_json("{c}")' if any(n in t for n in nested) else f'"{c}"' for c, t in columns
+        )
+        + ")"
+    )
 
 
 def _query(name: str, statement: str) -> str:
