@@ -54,9 +54,10 @@ class BuildStats:
     # an incremental build that compared every document's fingerprint, because the change
     # numbers could not tell what changed (incremental.fill_numbered_changes)
     documents_compared: bool = False
-    # a full build: per relation rebuilt by its keys, the keys whose stored rows differed from
-    # the query's and were rewritten (incremental.rebuild_changed); those replaced whole (new,
-    # their columns changed, or a row stored twice) are in ``replaced``
+    # a full build over the last build's SQL and settings: per relation rebuilt by its keys,
+    # the keys whose stored rows differed from the query's and were rewritten
+    # (incremental.rebuild_changed); those replaced whole (new, their columns changed, or a
+    # row stored twice) are in ``replaced``
     keys_rewritten: dict[str, int] = field(default_factory=dict)
     replaced: list[str] = field(default_factory=list)
     # seconds each step took, in order: "setup", each relation by name ("folds" before
@@ -220,6 +221,11 @@ def build(
             [p.stem for p in files if incremental.incremental_key(p.read_text("utf-8"))],
         )
         stats.is_full = stats.full_reason is not None
+        # A full build over the same SQL and settings (--full, an erasure, retention, as_of
+        # back) changes few rows: it writes only those (incremental.rebuild_changed). After a
+        # change of SQL or settings, most rows of a relation may change: writing it whole is
+        # then cheaper (3M documents, every row changed: 38 s against 20 s).
+        by_diff = stats.is_full and previous is not None and previous[1] == settings_hash
         con.execute("set variable is_full = ?", [stats.is_full])
         con.execute("set variable previous_as_of = ?", [previous[0] if previous else as_of])
         con.execute("set variable scope_since = null::timestamptz")
@@ -235,7 +241,7 @@ def build(
             if path.stem == "mention_search":
                 incremental.refresh_folds(con, stats.is_full)
                 clock.step("folds")
-            if key is None:
+            if key is None or (stats.is_full and not by_diff):
                 con.execute(sql)
             elif stats.is_full:
                 n = incremental.rebuild_changed(con, path.stem, sql, key)
@@ -298,7 +304,8 @@ def build(
 def rewritten(stats: BuildStats) -> str:
     """What a full build found different from the stored relations, for its log: ``every
     stored row was the same``, or ``rows rewritten: threads 3 keys, authors 1 key``, and
-    ``replaced whole: mention_search`` (new, columns changed, a row stored twice)."""
+    ``replaced whole: mention_search`` (new, columns changed, a row stored twice); ``every
+    relation written whole`` after a change of SQL or settings (nothing compared)."""
     changed = {name: n for name, n in stats.keys_rewritten.items() if n}
     parts = []
     if changed:
@@ -308,6 +315,8 @@ def rewritten(stats: BuildStats) -> str:
         )
     if stats.replaced:
         parts.append("replaced whole: " + ", ".join(stats.replaced))
+    if not stats.keys_rewritten and not stats.replaced:
+        return "every relation written whole"  # new SQL or settings: no comparison
     return "; ".join(parts) or "every stored row was the same"
 
 
