@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from listening import store
-from listening.marts import build
+from listening.marts import build, incremental
 from tests.test_marts import MARTS, NOW, World
 
 COMPARED = (*MARTS, "stg_documents", "stg_mentions", "stg_brand_days")
@@ -327,6 +327,27 @@ def test_a_full_build_removes_a_row_stored_twice_and_tells_an_empty_list_from_nu
     assert snapshot(w) == right
     assert stats.replaced == ["threads"]
     assert stats.keys_rewritten["mention_search"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "order"),
+    [
+        ("select * from joined\norder by day, brand, published_at\n", "day, brand, published_at"),
+        ("select * from t order by a desc, b", "a desc, b"),
+        ("select * from t order by a limit 10", None),  # the limit stays with its query
+        ("select * from t order by a offset 5", None),
+        ("select row_number() over (order by a) from t", None),
+        ("select * from t order by a -- sorted\n", None),
+        ("select * from t", None),
+    ],
+)
+def test_the_stored_order_is_the_final_order_by_of_plain_columns(query, order):
+    rest, clause = incremental._stored_order(query)
+    if order is None:
+        assert (rest, clause) == (query, "")
+    else:
+        assert clause.split(None, 2)[2].strip() == order
+        assert rest + clause == query
 
 
 def test_folded_texts_follow_text_changes_and_are_dropped_with_their_mention():

@@ -431,9 +431,10 @@ def _query(name: str, statement: str) -> str:
 def _stored_order(query: str) -> tuple[str, str]:
     """A query without its final ``order by <columns>`` (the order its table is stored in,
     which the rows rewritten by ``rebuild_changed`` must follow), and that ``order by``
-    clause ('' when it has none)."""
+    clause ('' when it has none). Only plain column lists are taken: a query ending in
+    ``limit`` or ``offset``, or in a comment, stays whole (its rows are then not sorted)."""
     m = re.search(r"(?is)\border\s+by\s+([\w\s,]+?)\s*$", query)
-    if m is None:
+    if m is None or re.search(r"(?i)\b(limit|offset)\b", m.group(1)):
         return query, ""
     return query[: m.start()], m.group(0)
 
