@@ -81,8 +81,9 @@ def add_day(db: Path) -> tuple[int, int]:
     collect's load), then their mentions, published (the analyze stage), so that the build's
     publish, like the daily run's, catches its spare up with the analysis and the build. (Not
     publishing them left the build's publish to copy the load's changes too: 5,411 documents
-    change about 170 MB of blocks that hold no table's data, the indexes of raw.documents,
-    which DuckDB writes whole again at each checkpoint: duckdb/duckdb#24848.)"""
+    and their mentions change about 170 MB of blocks that hold no table's data, the indexes
+    (primary keys, thread_url), which DuckDB writes whole at each checkpoint:
+    duckdb/duckdb#24848.)"""
     con = duckdb.connect(str(db))
     try:
         last = con.execute(
