@@ -253,21 +253,29 @@ def test_a_full_build_rewrites_only_the_rows_that_differ():
     assert now[wrong] > max(places.values())  # deleted and written again, at the end
 
 
-def test_a_full_build_replaces_a_relation_whose_columns_changed_and_keeps_the_query_order():
-    """A relation whose stored columns are not the query's (an older SQL) is replaced whole;
-    rows rewritten are stored in the query's order (mention_search: by day and brand, which
-    the pages' scans skip by)."""
+def full_after(*tampering: str) -> tuple[World, build.BuildStats, dict]:
+    """Build the history, run ``tampering`` on the built relations, then build in full: the
+    relations must be as built before."""
     w = World()
     history(w)
     w.build()
     right = snapshot(w)
-    w.con.execute("alter table threads add column old_column integer")
-    w.con.execute(
-        "create or replace table mention_search as "
-        "select * replace ('xx' as lang) from mention_search order by day desc, brand desc"
-    )
+    for statement in tampering:
+        w.con.execute(statement)
     stats = w.build(full=True)
     assert snapshot(w) == right
+    return w, stats, right
+
+
+def test_a_full_build_replaces_a_relation_whose_columns_changed_and_keeps_the_query_order():
+    """A relation whose stored columns are not the query's (an older SQL) is replaced whole;
+    rows rewritten are stored in the query's order (mention_search: by day and brand, which
+    the pages' scans skip by)."""
+    w, stats, right = full_after(
+        "alter table threads add column old_column integer",
+        "create or replace table mention_search as "
+        "select * replace ('xx' as lang) from mention_search order by day desc, brand desc",
+    )
     assert "threads" not in stats.keys_rewritten and stats.replaced == ["threads"]
     assert build.rewritten(stats).endswith("; replaced whole: threads")
     assert stats.keys_rewritten["mention_search"] == len(right["mention_search"])
@@ -314,17 +322,11 @@ def test_a_full_build_removes_a_row_stored_twice_and_tells_an_empty_list_from_nu
     """Rows compare as sets, so a row stored twice is caught by the count (the relation is
     replaced whole); nested values compare by their JSON text, since DuckDB's hash() gives
     [] and NULL the same hash."""
-    w = World()
-    history(w)
-    w.build()
-    right = snapshot(w)
-    w.con.execute("insert into threads select * from threads limit 1")
-    w.con.execute(
+    _, stats, _ = full_after(
+        "insert into threads select * from threads limit 1",
         "update mention_search set aspects = null where mention_id = "
-        "(select min(mention_id) from mention_search where aspects = [])"
+        "(select min(mention_id) from mention_search where aspects = [])",
     )
-    stats = w.build(full=True)
-    assert snapshot(w) == right
     assert stats.replaced == ["threads"]
     assert stats.keys_rewritten["mention_search"] == 1
 

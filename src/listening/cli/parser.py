@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--full",
         action="store_true",
-        help="rebuild everything, not only what changed since the last build (same result)",
+        help="rebuild everything, not only what changed since the last build (same result); "
+        "says which stored rows differed",
     )
     p = add("run", "Collect, then analyze, then build.")
     p.add_argument("--rescore", action="store_true", help="as in `analyze --rescore`")

@@ -306,6 +306,8 @@ def rewritten(stats: BuildStats) -> str:
     stored row was the same``, or ``rows rewritten: threads 3 keys, authors 1 key``, and
     ``replaced whole: mention_search`` (new, columns changed, a row stored twice); ``every
     relation written whole`` after a change of SQL or settings (nothing compared)."""
+    if not stats.keys_rewritten and not stats.replaced:
+        return "every relation written whole"  # new SQL or settings: no comparison
     changed = {name: n for name, n in stats.keys_rewritten.items() if n}
     parts = []
     if changed:
@@ -315,8 +317,6 @@ def rewritten(stats: BuildStats) -> str:
         )
     if stats.replaced:
         parts.append("replaced whole: " + ", ".join(stats.replaced))
-    if not stats.keys_rewritten and not stats.replaced:
-        return "every relation written whole"  # new SQL or settings: no comparison
     return "; ".join(parts) or "every stored row was the same"
 
 

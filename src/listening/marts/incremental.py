@@ -343,15 +343,18 @@ def rebuild_changed(con: duckdb.DuckDBPyConnection, name: str, sql: str, key: st
     if not _exists(con, name):
         con.execute(sql)
         return None
-    con.execute(_into_temp(name, statement, "columns", limit=0))
+    # Sorted once, at the insert: the statement's threads would write the sorted rows back in
+    # runs (3M documents: two runs of mention_search when every row changed).
+    query, order = _stored_order(_query(name, statement))
+    # the query's columns, without running it (DuckDB plans a limit 0 as an empty result)
+    con.execute(
+        f"create or replace temp table {name}__columns as select * from ({query}\n) limit 0"
+    )
     columns = _columns(con, f"{name}__columns", temp=True)
     con.execute(f"drop table {name}__columns")
     if _columns(con, name, temp=False) != columns:
         con.execute(sql)
         return None
-    # Sorted once, at the insert: the statement's threads would write the sorted rows back in
-    # runs (3M documents: two runs of mention_search when every row changed).
-    query, order = _stored_order(_query(name, statement))
     keys = [c.strip() for c in key.split(",")]
 
     def same(a: str, b: str, *extra: str) -> str:
@@ -445,14 +448,8 @@ def _split_comments(sql: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def _into_temp(name: str, statement: str, suffix: str, limit: int | None = None) -> str:
-    """The file's statement writing into the temp table ``<name>__<suffix>`` instead (its
-    first ``limit`` rows: 0 for its columns only)."""
-    if limit is not None:
-        statement = (
-            f"create or replace table {name} as "
-            f"select * from ({_query(name, statement)}\n) limit {limit}"
-        )
+def _into_temp(name: str, statement: str, suffix: str) -> str:
+    """The file's statement writing into the temp table ``<name>__<suffix>`` instead."""
     into, n = re.subn(
         rf"(?i)create or replace table {name} as",
         f"create or replace temp table {name}__{suffix} as",
