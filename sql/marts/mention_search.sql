@@ -20,15 +20,12 @@ create or replace table mention_search as
 with
 
 source as (
-    select * from mentions
+    -- the mentions view with the keys of stg_documents, already joined there
+    -- (the view joins every mention to its document: doing it again here took
+    -- 1 s of a full build at 3M documents)
+    select * from stg_mentions
     where getvariable('is_full')
-        or collected_at >= getvariable('scope_since')
-        and mention_id in (select mention_id from scope_mention_id)
-),
-
-keys as (
-    select document_id, author_key, site, day,
-    from stg_documents
+        or mention_id in (select mention_id from scope_mention_id)
 ),
 
 models as (
@@ -47,10 +44,10 @@ joined as (
         m.source,
         m.channel,
         m.author,
-        k.author_key,
-        k.site,
+        m.author_key,
+        m.site,
         m.published_at,
-        k.day,
+        m.day,
         m.lang,
         m.sentiment,
         m.sentiment_label,
@@ -59,7 +56,6 @@ joined as (
         m.aspects,
         m.is_duplicate,
     from source as m
-    inner join keys as k using (document_id)
     left join models as s using (mention_id)
 )
 

@@ -27,7 +27,13 @@ documents as (
         and day <= getvariable('as_of')
         and (
             getvariable('is_full')
-            or thread_url in (select thread_url from scope_thread_url)
+            -- by rowid: the first scan reads only thread_url, then the rows
+            -- kept are read by position, most of them in the newest row
+            -- groups (3M documents, one new day: 0.17 -> 0.09 s)
+            or rowid in (
+                select rowid from stg_documents
+                where thread_url in (select thread_url from scope_thread_url)
+            )
         )
 ),
 
