@@ -236,13 +236,16 @@ def _drifts(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
 
 def _turned_regulars(con, config: Config, as_of: date) -> list[Alert]:
     # the person's status is across brands: the query keeps the brands they used to praise
-    rows = con.execute(query("regular_turned_detractor"), {"floor": TURN_VARIANCE_FLOOR}).fetchall()
+    # only the strong turns (settings alert_min_*): a handful of labels that happen to change
+    # sign is chance
+    s = config.settings
+    rows = con.execute(
+        query("regular_turned_detractor"),
+        {"floor": TURN_VARIANCE_FLOOR, "min_count": s.alert_min_count, "min_z": s.alert_min_z},
+    ).fetchall()
     out = []
     for row in rows:
         author_id, author, site, turned_at, brand, evidence, last_day, n_negative = row[:8]
-        change, n_labelled, error = row[8:]
-        if not is_strong(n_labelled, change / error, config):
-            continue  # a handful of labels that happen to change sign
         out.append(
             Alert(
                 rule="regular_turned_detractor",
