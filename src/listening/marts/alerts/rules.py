@@ -127,6 +127,7 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
         mentions[(brand, day)] = n_mentions
     out: list[Alert] = []
     episodes: list[dict] = []
+    min_count = config.settings.alert_min_count  # is_strong's volume test, before the z
     for brand, days in calendar.items():
         weeks = weekly[brand]
         hot: dict[date, tuple[int, float, float]] = {}
@@ -135,8 +136,10 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
             past = weeks[max(BUZZ_WEEK - 1, t - BUZZ_WEEK - BUZZ_BASELINE + 1) : t - BUZZ_WEEK + 1]
             if len(past) < BUZZ_MIN_BASELINE:
                 continue
-            z = robust_z(weeks[t], past)
             median = statistics.median(past)
+            if weeks[t] - median < min_count:  # too few conversations whatever the z
+                continue
+            z = robust_z(weeks[t], past, median)
             if is_strong(weeks[t] - median, z, config):
                 hot[days[t]] = (weeks[t], z, median)
         for ep in group_days(sorted(hot), config.settings.alert_cooldown_days):

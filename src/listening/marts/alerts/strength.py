@@ -25,12 +25,14 @@ def severity(n: float, z: float, config: Config, base: str = "warning") -> str:
     return "critical" if n >= 2 * s.alert_min_count and z >= 2 * s.alert_min_z else base
 
 
-def robust_z(x: float, past: list[float]) -> float | None:
+def robust_z(x: float, past: list[float], med: float | None = None) -> float | None:
     """(x - median) / (1.4826 MAD), or 1.2533 x the mean absolute deviation when the MAD is 0
-    (Iglewicz & Hoaglin 1993), as ``buzz_z`` and ``negative_z`` in reputation_daily."""
+    (Iglewicz & Hoaglin 1993), as ``buzz_z`` and ``negative_z`` in reputation_daily. ``med``:
+    the median of ``past``, when the caller has it already."""
     if not past:
         return None
-    med = statistics.median(past)
+    if med is None:
+        med = statistics.median(past)
     deviations = [abs(v - med) for v in past]
     mad = statistics.median(deviations)
     if mad > 0:
