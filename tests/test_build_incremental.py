@@ -228,6 +228,10 @@ def test_a_full_build_rewrites_only_the_rows_that_differ():
     assert snapshot(w) == right
     assert same.keys_rewritten and not any(same.keys_rewritten.values())
     assert build.rewritten(same) == "every stored row was the same"
+    assert build.summary(same) == (
+        f"{len(same.relations)} relations rebuilt "
+        "(full: asked for (--full); every stored row was the same)"
+    )
 
     wrong = ids["post3"]
     w.con.execute("update stg_documents set site = 'faux.fr' where document_id = ?", [wrong])
@@ -497,3 +501,13 @@ def test_a_build_times_each_step_for_its_log():
     assert all(seconds >= 0 for seconds in stats.step_seconds.values())
     slowest = build.slowest_steps(stats, 3)
     assert len(slowest.split(", ")) == 3 and slowest.endswith(" s")
+
+
+def test_the_build_line_counts_with_thousands_separators():
+    """The CLI's build line: what was rebuilt and why, counts as people read them."""
+    stats = build.BuildStats(
+        relations=["stg_documents", "threads"], is_full=False, n_documents=5411, n_mentions=1795
+    )
+    assert build.summary(stats) == (
+        "2 relations rebuilt (incremental: 5,411 documents, 1,795 mentions changed)"
+    )

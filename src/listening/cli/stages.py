@@ -73,7 +73,7 @@ def cmd_analyze(args, out: Output) -> int:
 
 def cmd_build(args, out: Output) -> int:
     from listening import pipeline
-    from listening.marts.build import rewritten, slowest_steps
+    from listening.marts.build import slowest_steps, summary
 
     config = config_of(args)
     stats = pipeline.build_stage(
@@ -83,16 +83,11 @@ def cmd_build(args, out: Output) -> int:
         on_progress=lambda n: out.progress(f"build {n}"),
         full=getattr(args, "full", False),  # `listening run` builds incrementally
     )
-    how = (
-        f"full: {stats.full_reason}; {rewritten(stats)}"
-        if stats.is_full
-        else f"incremental: {stats.n_documents} documents, {stats.n_mentions} mentions changed"
-    )
-    out.result(f"build: {len(stats.relations)} relations rebuilt ({how}); snapshot published")
+    out.result(f"build: {summary(stats)}; snapshot published")
     out.say(f"build: slowest steps {slowest_steps(stats)}")
     if stats.n_expired:
         days = config.settings.retention_days
-        out.result(f"retention: {stats.n_expired} documents older than {days} days deleted")
+        out.result(f"retention: {stats.n_expired:,} documents older than {days} days deleted")
     return 0
 
 
