@@ -92,16 +92,20 @@ def test_a_campaign_week_is_buzz_a_long_thread_is_not():
 
 
 def test_a_turn_on_a_handful_of_labels_is_chance():
-    w = World()
-    for month, label in ((1, "positive"), (2, "positive"), (5, "negative"), (6, "negative")):
-        w.say(f"2024-0{month}-1{month} 10:00", label, "Claire")
-    w.build()
-    assert alerts(w, "regular_turned_detractor") == []
-    many = World(alert_min_count=4, alert_min_z=2.0)
-    for month, label in ((1, "positive"), (2, "positive"), (5, "negative"), (6, "negative")):
-        many.say(f"2024-0{month}-1{month} 10:00", label, "Claire")
-    many.build()
-    assert len(alerts(many, "regular_turned_detractor")) == 1
+    """A turn alerts with alert_min_count labels or more and a change of alert_min_z standard
+    errors or more. Claire's 4 labels change by 2 with a standard error of 0.5: z = 4.0."""
+
+    def claire(**settings) -> list[dict]:
+        w = World(**settings)
+        for month, label in ((1, "positive"), (2, "positive"), (5, "negative"), (6, "negative")):
+            w.say(f"2024-0{month}-1{month} 10:00", label, "Claire")
+        w.build()
+        return alerts(w, "regular_turned_detractor")
+
+    assert claire() == []  # the default alert_min_count, 5: too few labels
+    assert len(claire(alert_min_count=4, alert_min_z=2.0)) == 1
+    assert len(claire(alert_min_count=4, alert_min_z=4.0)) == 1  # z >= alert_min_z
+    assert claire(alert_min_count=4, alert_min_z=4.5) == []  # enough labels, too small a z
 
 
 def test_a_days_many_small_alerts_roll_up_into_one():

@@ -137,7 +137,7 @@ def _buzz_spikes(con, config: Config, tz: ZoneInfo, as_of: date) -> list[Alert]:
             if len(past) < BUZZ_MIN_BASELINE:
                 continue
             median = statistics.median(past)
-            if weeks[t] - median < min_count:  # too few conversations whatever the z
+            if weeks[t] - median < min_count:  # too few above the usual, whatever the z
                 continue
             z = robust_z(weeks[t], past, median)
             if is_strong(weeks[t] - median, z, config):
