@@ -152,9 +152,9 @@ def fill_scope(con: duckdb.DuckDBPyConnection, key: str, numbered: bool = False)
                 "where document_id in (select document_id from scope_document_id) "
                 "except select mention_id from scope_mention_id"
             )
-            # The oldest collection among the mentions to rebuild: the files that read texts
-            # skip, by the zone maps of raw.documents, the blocks collected before it (most
-            # of the store: documents are appended as they are collected).
+            # The oldest collection among the mentions to rebuild: refresh_folds, which reads
+            # their texts, skips by the zone maps of raw.documents the blocks collected before
+            # it (most of the store: documents are appended as they are collected).
             con.execute(
                 "set variable scope_since = (select min(collected_at) from raw.documents "
                 "where document_id in (select document_id from raw.mentions "
